@@ -1,0 +1,6 @@
+namespace GlobalCommerce.Contracts.Inventory;
+
+public sealed record CommitInventory
+{
+    public required Guid OrderId { get; init; }
+}

@@ -1,0 +1,6 @@
+namespace GlobalCommerce.Contracts.Inventory;
+
+public sealed record InventoryCommitted
+{
+    public required Guid OrderId { get; init; }
+}

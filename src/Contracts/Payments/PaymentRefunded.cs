@@ -1,0 +1,8 @@
+namespace GlobalCommerce.Contracts.Payments;
+
+public sealed record PaymentRefunded
+{
+    public required Guid OrderId { get; init; }
+    public required decimal Amount { get; init; }
+    public required string Currency { get; init; }
+}

@@ -1,0 +1,6 @@
+namespace GlobalCommerce.Contracts.Shipping;
+
+public sealed record ShipmentCancelled
+{
+    public required Guid OrderId { get; init; }
+}

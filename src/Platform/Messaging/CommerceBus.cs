@@ -1,0 +1,47 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GlobalCommerce.Platform.Messaging;
+
+// The one place that picks the transport and sets retry policy for every endpoint.
+public static class CommerceBus
+{
+    public static IServiceCollection AddCommerceBus(this IServiceCollection services, CommerceOptions options,
+        Action<IBusRegistrationConfigurator> register)
+    {
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => ApplyEndpointPolicy(endpoint, context));
+            register(bus);
+
+            switch (options.Transport)
+            {
+                case TransportKind.InMemory:
+                    bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                    break;
+                case TransportKind.RabbitMq:
+                    bus.UsingRabbitMq((context, cfg) =>
+                    {
+                        cfg.Host(new Uri(options.RabbitMqUrl));
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown transport {options.Transport}");
+            }
+        });
+        return services;
+    }
+
+    // Retries wrap the whole handling (fresh scope and DbContext per attempt); the in-memory outbox holds
+    // outgoing messages until the handler has committed, so a failed attempt publishes nothing.
+    public static void ApplyEndpointPolicy(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
+    {
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+        });
+        endpoint.UseInMemoryOutbox(context);
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace GlobalCommerce.Platform.Persistence;
+
+// Creates every domain database this host uses before the bus starts consuming.
+// Schema changes are additive for now (EnsureCreated); migrations arrive with the first breaking change.
+public sealed partial class DatabaseInitializer(IServiceProvider services, IEnumerable<DomainDatabase> databases, ILogger<DatabaseInitializer> logger)
+    : IHostedService
+{
+    // API and worker hosts start together in real mode; one advisory lock serialises their CREATE DATABASE calls.
+    const long SchemaLockKey = 0x6763_5f73_6368;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var database in databases.DistinctBy(d => d.ContextType))
+        {
+            await using var scope = services.CreateAsyncScope();
+            var context = (DbContext)scope.ServiceProvider.GetRequiredService(database.ContextType);
+            if (database.Provider == DatabaseProvider.Postgres)
+                await CreatePostgresAsync(context, database, cancellationToken);
+            else
+                await CreateSqliteAsync(context, database, cancellationToken);
+            LogReady(logger, database.Domain, database.Provider);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    static async Task CreatePostgresAsync(DbContext context, DomainDatabase database, CancellationToken cancellationToken)
+    {
+        var maintenance = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection))
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        await context.Database.EnsureCreatedAsync(cancellationToken);
+    }
+
+    static async Task CreateSqliteAsync(DbContext context, DomainDatabase database, CancellationToken cancellationToken)
+    {
+        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        await context.Database.EnsureCreatedAsync(cancellationToken);
+        // WAL lets the API read while consumers write.
+        await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database for {Domain} ready on {Provider}")]
+    static partial void LogReady(ILogger logger, string domain, DatabaseProvider provider);
+}

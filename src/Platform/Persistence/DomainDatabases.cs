@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace GlobalCommerce.Platform.Persistence;
+
+// The one place that decides which database engine a domain runs on.
+public static class DomainDatabases
+{
+    public static IServiceCollection AddDomainDbContext<TContext>(this IServiceCollection services, CommerceOptions options, string domain)
+        where TContext : DbContext
+    {
+        var connectionString = ConnectionString(options, domain);
+        services.AddDbContext<TContext>(db => Configure(db, options.DatabaseProvider, connectionString));
+        services.AddSingleton(new DomainDatabase(typeof(TContext), domain, options.DatabaseProvider, connectionString));
+        return services;
+    }
+
+    public static string ConnectionString(CommerceOptions options, string domain) => options.DatabaseProvider switch
+    {
+        DatabaseProvider.Sqlite => $"Data Source={Path.Combine(Path.GetFullPath(options.DataDirectory), domain + ".db")};Pooling=True;Default Timeout=30",
+        DatabaseProvider.Postgres => new NpgsqlConnectionStringBuilder(options.PostgresConnection)
+        {
+            Database = options.DatabasePrefix + domain,
+        }.ConnectionString,
+        _ => throw new InvalidOperationException($"Unknown database provider {options.DatabaseProvider}"),
+    };
+
+    public static void Configure(DbContextOptionsBuilder db, DatabaseProvider provider, string connectionString)
+    {
+        switch (provider)
+        {
+            case DatabaseProvider.Sqlite:
+                db.UseSqlite(connectionString);
+                break;
+            case DatabaseProvider.Postgres:
+                db.UseNpgsql(connectionString);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown database provider {provider}");
+        }
+    }
+
+    // SQLite cannot compare or order DateTimeOffset values; storing them as binary ticks keeps deadline queries in SQL.
+    public static void ApplyProviderConventions(this ModelConfigurationBuilder configurationBuilder, DatabaseFacade database)
+    {
+        if (database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}
+
+public sealed record DomainDatabase(Type ContextType, string Domain, DatabaseProvider Provider, string ConnectionString);

@@ -1,0 +1,20 @@
+using GlobalCommerce.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace GlobalCommerce.Sagas.Orders;
+
+// order_db: the saga rows, their transition history, and the orders the API accepted.
+public sealed class OrderDbContext(DbContextOptions<OrderDbContext> options) : DbContext(options)
+{
+    public DbSet<OrderState> Orders => Set<OrderState>();
+
+    public DbSet<OrderTransition> Transitions => Set<OrderTransition>();
+
+    public DbSet<OrderRequest> Requests => Set<OrderRequest>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly);
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.ApplyProviderConventions(Database);
+}

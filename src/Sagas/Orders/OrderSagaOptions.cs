@@ -1,0 +1,14 @@
+namespace GlobalCommerce.Sagas.Orders;
+
+public sealed class OrderSagaOptions
+{
+    public const string Section = "Commerce:Orders";
+
+    // How long the saga waits for a step's reply before the sweeper re-sends the command.
+    public TimeSpan StepTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    // Sends of one step's command (the first included) before the saga compensates.
+    public int MaxStepAttempts { get; set; } = 3;
+
+    public double FraudThreshold { get; set; } = 0.2;
+}

@@ -1,0 +1,314 @@
+using GlobalCommerce.Contracts.Fraud;
+using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Contracts.Payments;
+using GlobalCommerce.Contracts.Shipping;
+using GlobalCommerce.Platform.Messaging;
+using MassTransit;
+
+namespace GlobalCommerce.Sagas.Orders;
+
+// Flow 3 of the founding document: reserve stock, assess fraud, charge, confirm, ship, complete; compensate on
+// every failure. Each waiting state carries a durable deadline (DeadlineAt) that the worker's sweeper turns into
+// OrderDeadlineExpired: the saga re-sends the pending command up to MaxStepAttempts times, then compensates.
+public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
+{
+    readonly OrderSagaOptions _options;
+    readonly TimeProvider _clock;
+
+    public OrderStateMachine(OrderSagaOptions options, TimeProvider clock)
+    {
+        _options = options;
+        _clock = clock;
+
+        InstanceState(s => s.CurrentState);
+        ConnectStateObserver(new TransitionRecorder(clock));
+
+        Event(() => SubmitOrder, e => e.CorrelateById(c => c.Message.OrderId));
+        Event(() => CancelOrder, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => DeadlineExpired, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => InventoryReserved, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => InventoryReservationFailed, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => FraudAssessed, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => PaymentCompleted, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => PaymentDeclined, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ShipmentCreated, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ReserveInventoryFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => AssessFraudFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ChargePaymentFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => CreateShipmentFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+
+        // Redelivered and late messages for a step already passed are expected; they change nothing.
+        OnUnhandledEvent(context => context.Ignore());
+
+        Initially(
+            When(SubmitOrder)
+                .Then(context => Accept(context.Saga, context.Message))
+                .Then(context => ArmDeadline(context.Saga))
+                .Send(QueueNames.ReserveInventory, context => Reserve(context.Saga))
+                .TransitionTo(Pending));
+
+        During(Pending,
+            When(InventoryReserved)
+                .Then(context => ArmDeadline(context.Saga))
+                .Send(QueueNames.AssessFraud, context => Assess(context.Saga))
+                .TransitionTo(AwaitingFraudCheck),
+            Fail(When(InventoryReservationFailed), context => $"Stock unavailable: {context.Message.Reason}", Compensation.None),
+            Fail(When(ReserveInventoryFaulted), context => $"Stock reservation faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
+            RetryOnDeadline(QueueNames.ReserveInventory, Reserve),
+            FailOnDeadline("Stock reservation timed out", Compensation.ReleaseStock),
+            Cancel(Compensation.ReleaseStock));
+
+        During(AwaitingFraudCheck,
+            When(FraudAssessed, context => context.Message.Score < _options.FraudThreshold)
+                .Then(context => context.Saga.FraudScore = context.Message.Score)
+                .Then(context => ArmDeadline(context.Saga))
+                .Send(QueueNames.ChargePayment, context => Charge(context.Saga))
+                .TransitionTo(AwaitingPayment),
+            Fail(When(FraudAssessed, context => context.Message.Score >= _options.FraudThreshold)
+                    .Then(context => context.Saga.FraudScore = context.Message.Score),
+                context => $"Rejected by fraud check (score {context.Message.Score:0.00}: {string.Join("; ", context.Message.Reasons)})",
+                Compensation.ReleaseStock),
+            Fail(When(AssessFraudFaulted), context => $"Fraud check faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
+            RetryOnDeadline(QueueNames.AssessFraud, Assess),
+            FailOnDeadline("Fraud check timed out", Compensation.ReleaseStock),
+            Cancel(Compensation.ReleaseStock));
+
+        During(AwaitingPayment,
+            When(PaymentCompleted)
+                .Then(context => context.Saga.PaymentReference = context.Message.GatewayReference)
+                .Then(context => ArmDeadline(context.Saga))
+                .Send(QueueNames.CommitInventory, context => new CommitInventory { OrderId = context.Saga.CorrelationId })
+                .Publish(context => new OrderConfirmed
+                {
+                    OrderId = context.Saga.CorrelationId,
+                    CustomerId = context.Saga.CustomerId,
+                    Total = context.Saga.Total,
+                    Currency = context.Saga.Currency,
+                    PaymentReference = context.Message.GatewayReference,
+                    ConfirmedAt = _clock.GetUtcNow(),
+                })
+                .Send(QueueNames.CreateShipment, context => Ship(context.Saga))
+                .TransitionTo(Confirmed),
+            Fail(When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}", Compensation.ReleaseStock),
+            // A fault says nothing about whether the gateway charged: refund to be sure (the refund is a no-op without a charge).
+            Fail(When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}", Compensation.ReleaseStock | Compensation.Refund),
+            RetryOnDeadline(QueueNames.ChargePayment, Charge),
+            FailOnDeadline("Payment timed out", Compensation.ReleaseStock | Compensation.Refund),
+            Cancel(Compensation.ReleaseStock | Compensation.Refund));
+
+        During(Confirmed,
+            When(ShipmentCreated)
+                .Then(context =>
+                {
+                    context.Saga.Carrier = context.Message.Carrier;
+                    context.Saga.TrackingNumber = context.Message.TrackingNumber;
+                    context.Saga.DeadlineAt = null;
+                })
+                .Publish(context => new OrderCompleted
+                {
+                    OrderId = context.Saga.CorrelationId,
+                    TrackingNumber = context.Message.TrackingNumber,
+                    CompletedAt = _clock.GetUtcNow(),
+                })
+                .TransitionTo(Completed),
+            Fail(When(CreateShipmentFaulted), context => $"Shipment faulted: {FaultText(context.Message)}",
+                Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
+            RetryOnDeadline(QueueNames.CreateShipment, Ship),
+            FailOnDeadline("Shipment timed out", Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
+            Cancel(Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment));
+
+        // Replies that arrive after the order failed or was cancelled must not leave stock held, money taken or a parcel labelled.
+        During(Failed, Cancelled,
+            When(InventoryReserved)
+                .Send(QueueNames.ReleaseInventory, context => Release(context.Saga, "Reserved after the order ended")),
+            When(PaymentCompleted)
+                .Send(QueueNames.RefundPayment, context => Refund(context.Saga, "Charged after the order ended")),
+            When(ShipmentCreated)
+                .Send(QueueNames.CancelShipment, context => new CancelShipment { OrderId = context.Saga.CorrelationId, Reason = "Order ended" }));
+    }
+
+    public State Pending { get; private set; } = null!;
+    public State AwaitingFraudCheck { get; private set; } = null!;
+    public State AwaitingPayment { get; private set; } = null!;
+    public State Confirmed { get; private set; } = null!;
+    public State Completed { get; private set; } = null!;
+    public State Failed { get; private set; } = null!;
+    public State Cancelled { get; private set; } = null!;
+
+    public Event<SubmitOrder> SubmitOrder { get; private set; } = null!;
+    public Event<CancelOrder> CancelOrder { get; private set; } = null!;
+    public Event<OrderDeadlineExpired> DeadlineExpired { get; private set; } = null!;
+    public Event<InventoryReserved> InventoryReserved { get; private set; } = null!;
+    public Event<InventoryReservationFailed> InventoryReservationFailed { get; private set; } = null!;
+    public Event<FraudAssessed> FraudAssessed { get; private set; } = null!;
+    public Event<PaymentCompleted> PaymentCompleted { get; private set; } = null!;
+    public Event<PaymentDeclined> PaymentDeclined { get; private set; } = null!;
+    public Event<ShipmentCreated> ShipmentCreated { get; private set; } = null!;
+    public Event<Fault<ReserveInventory>> ReserveInventoryFaulted { get; private set; } = null!;
+    public Event<Fault<AssessFraud>> AssessFraudFaulted { get; private set; } = null!;
+    public Event<Fault<ChargePayment>> ChargePaymentFaulted { get; private set; } = null!;
+    public Event<Fault<CreateShipment>> CreateShipmentFaulted { get; private set; } = null!;
+
+    [Flags]
+    enum Compensation
+    {
+        None = 0,
+        ReleaseStock = 1,
+        Refund = 2,
+        CancelShipment = 4,
+    }
+
+    EventActivityBinder<OrderState, T> Fail<T>(EventActivityBinder<OrderState, T> binder,
+        Func<BehaviorContext<OrderState, T>, string> reason, Compensation compensation)
+        where T : class =>
+        Compensate(binder.Then(context =>
+            {
+                context.Saga.FailureReason = reason(context);
+                context.Saga.DeadlineAt = null;
+            }), compensation, "Order failed")
+            .Publish(context => new OrderFailed
+            {
+                OrderId = context.Saga.CorrelationId,
+                Reason = context.Saga.FailureReason!,
+                FailedAt = _clock.GetUtcNow(),
+            })
+            .TransitionTo(Failed);
+
+    EventActivityBinder<OrderState, CancelOrder> Cancel(Compensation compensation) =>
+        Compensate(When(CancelOrder).Then(context =>
+            {
+                context.Saga.CancellationReason = $"{context.Message.Reason} (by {context.Message.RequestedBy})";
+                context.Saga.DeadlineAt = null;
+            }), compensation, "Order cancelled")
+            .Publish(context => new OrderCancelled
+            {
+                OrderId = context.Saga.CorrelationId,
+                Reason = context.Message.Reason,
+                CancelledAt = _clock.GetUtcNow(),
+            })
+            .TransitionTo(Cancelled);
+
+    EventActivityBinder<OrderState, OrderDeadlineExpired> RetryOnDeadline<TCommand>(Uri queue, Func<OrderState, TCommand> command)
+        where TCommand : class =>
+        When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts < _options.MaxStepAttempts)
+            .Then(context =>
+            {
+                context.Saga.StepAttempts++;
+                context.Saga.DeadlineAt = NextDeadline();
+                context.Saga.History.Add(new OrderTransition
+                {
+                    OrderId = context.Saga.CorrelationId,
+                    From = context.Saga.CurrentState,
+                    To = context.Saga.CurrentState,
+                    Event = nameof(DeadlineExpired),
+                    At = _clock.GetUtcNow(),
+                    MessageId = context.MessageId,
+                    Detail = $"Deadline passed; sent {typeof(TCommand).Name} again (attempt {context.Saga.StepAttempts} of {_options.MaxStepAttempts})",
+                });
+            })
+            .Send(queue, context => command(context.Saga));
+
+    EventActivityBinder<OrderState, OrderDeadlineExpired> FailOnDeadline(string reason, Compensation compensation) =>
+        Fail(When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts),
+            _ => $"{reason} after {_options.MaxStepAttempts} attempts", compensation);
+
+    static bool IsPending(BehaviorContext<OrderState, OrderDeadlineExpired> context) =>
+        context.Saga.DeadlineAt is { } deadline && deadline == context.Message.DeadlineAt;
+
+    static EventActivityBinder<OrderState, T> Compensate<T>(EventActivityBinder<OrderState, T> binder, Compensation compensation, string why)
+        where T : class
+    {
+        if (compensation.HasFlag(Compensation.ReleaseStock))
+            binder = binder.Send(QueueNames.ReleaseInventory, context => Release(context.Saga, why));
+        if (compensation.HasFlag(Compensation.Refund))
+            binder = binder.Send(QueueNames.RefundPayment, context => Refund(context.Saga, why));
+        if (compensation.HasFlag(Compensation.CancelShipment))
+            binder = binder.Send(QueueNames.CancelShipment, context => new CancelShipment { OrderId = context.Saga.CorrelationId, Reason = why });
+        return binder;
+    }
+
+    void Accept(OrderState saga, SubmitOrder order)
+    {
+        saga.CustomerId = order.CustomerId;
+        saga.Lines = [.. order.Lines];
+        saga.Total = order.Total;
+        saga.Currency = order.Currency;
+        saga.ShippingAddress = order.ShippingAddress;
+        saga.PaymentToken = order.PaymentToken;
+        saga.SubmittedAt = order.SubmittedAt;
+        saga.UpdatedAt = _clock.GetUtcNow();
+    }
+
+    void ArmDeadline(OrderState saga)
+    {
+        saga.StepAttempts = 1;
+        saga.DeadlineAt = NextDeadline();
+    }
+
+    // Millisecond precision survives every store (PostgreSQL keeps microseconds), so the sweeper's copy compares equal.
+    DateTimeOffset NextDeadline()
+    {
+        var at = _clock.GetUtcNow() + _options.StepTimeout;
+        return new DateTimeOffset(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+    }
+
+    static string FaultText<T>(Fault<T> fault) =>
+        fault.Exceptions.FirstOrDefault() is { } exception ? $"{exception.ExceptionType}: {exception.Message}" : "unknown error";
+
+    static ReserveInventory Reserve(OrderState saga) => new()
+    {
+        OrderId = saga.CorrelationId,
+        Lines = [.. saga.Lines.Select(line => new StockLine { ProductId = line.ProductId, Quantity = line.Quantity })],
+    };
+
+    static AssessFraud Assess(OrderState saga) => new()
+    {
+        OrderId = saga.CorrelationId,
+        CustomerId = saga.CustomerId,
+        Total = saga.Total,
+        Currency = saga.Currency,
+        ItemCount = saga.Lines.Sum(line => line.Quantity),
+        ShippingCountry = saga.ShippingAddress.Country,
+        PaymentToken = saga.PaymentToken,
+    };
+
+    static ChargePayment Charge(OrderState saga) => new()
+    {
+        OrderId = saga.CorrelationId,
+        Amount = saga.Total,
+        Currency = saga.Currency,
+        PaymentToken = saga.PaymentToken,
+    };
+
+    static CreateShipment Ship(OrderState saga) => new()
+    {
+        OrderId = saga.CorrelationId,
+        Address = saga.ShippingAddress,
+        ItemCount = saga.Lines.Sum(line => line.Quantity),
+    };
+
+    static ReleaseInventory Release(OrderState saga, string reason) => new() { OrderId = saga.CorrelationId, Reason = reason };
+
+    static RefundPayment Refund(OrderState saga, string reason) => new() { OrderId = saga.CorrelationId, Reason = reason };
+
+    sealed class TransitionRecorder(TimeProvider clock) : IStateObserver<OrderState>
+    {
+        public Task StateChanged(BehaviorContext<OrderState> context, State currentState, State previousState)
+        {
+            var now = clock.GetUtcNow();
+            context.Saga.UpdatedAt = now;
+            context.Saga.History.Add(new OrderTransition
+            {
+                OrderId = context.Saga.CorrelationId,
+                From = previousState?.Name ?? "Initial",
+                To = currentState.Name,
+                Event = context.Event.Name,
+                At = now,
+                MessageId = context.MessageId,
+                Detail = context.Saga.FailureReason ?? context.Saga.CancellationReason,
+            });
+            return Task.CompletedTask;
+        }
+    }
+}
