@@ -95,6 +95,19 @@ remove_policy_rc() {
 # --------------------------------------------------------------------------
 TMP=
 CLEANED=0
+PASSED=0 FAILED=0 SKIPPED=0
+SUMMARY_PRINTED=0
+print_summary() {
+    say "total suite duration $((SECONDS - SUITE_START))s"
+    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+    SUMMARY_PRINTED=1
+}
+on_exit() {
+    cleanup
+    # Early exits (no packages, servers down, Ctrl-C) still end with the
+    # summary line, so whatever parses the last line always finds one.
+    ((SUMMARY_PRINTED)) || print_summary
+}
 cleanup() {
     ((CLEANED)) && return 0
     CLEANED=1
@@ -108,10 +121,10 @@ cleanup() {
         fi
     fi
 }
-trap cleanup EXIT
+trap on_exit EXIT
 # Plain `exit` so that the EXIT trap does the work exactly once.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say "interrupted"; exit 130' INT
+trap 'say "terminated"; exit 143' TERM
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gc-test.XXXXXX")
 # The postgres OS user runs the cluster and must be able to traverse into it.
@@ -142,14 +155,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # No lingering MSBuild worker nodes after the run.
 export MSBUILDDISABLENODEREUSE=1
 
-say "dotnet test $SOLUTION -c Release $*"
-DOTNET_RC=0
-# One .trx per test project (default naming is unique per project) in RESULTS.
+say "dotnet test $SOLUTION -c Release${*:+ $*}"
+# One .trx per test project in RESULTS. The output is also kept so the trx
+# count can be checked against the "Results File:" lines (see below).
+DOTNET_LOG=$TMP/dotnet-test.log
+set +e
 dotnet test "$SOLUTION" -c Release \
     --results-directory "$RESULTS" \
-    --logger trx \
+    --logger "trx;LogFilePrefix=gc" \
     --logger "console;verbosity=normal" \
-    "$@" || DOTNET_RC=$?
+    "$@" 2>&1 | tee "$DOTNET_LOG"
+DOTNET_RC=${PIPESTATUS[0]}
+set -e
 phase_done "dotnet test finished (exit $DOTNET_RC)"
 
 # --------------------------------------------------------------------------
@@ -161,7 +178,7 @@ counter() {  # attribute name, <Counters .../> element text
     echo "${v:-0}"
 }
 
-PASSED=0 FAILED=0 SKIPPED=0 TRX_COUNT=0
+TRX_COUNT=0
 while IFS= read -r -d '' trx; do
     TRX_COUNT=$((TRX_COUNT + 1))
     # Flatten first: nothing guarantees the element sits on one line.
@@ -182,13 +199,21 @@ while IFS= read -r -d '' trx; do
     PASSED=$((PASSED + passed)) FAILED=$((FAILED + failed)) SKIPPED=$((SKIPPED + skipped))
 done < <(find "$RESULTS" -name '*.trx' -print0 2>/dev/null)
 
+# Trx names only carry a second-resolution timestamp; VSTest picks a free name
+# when the file is written, but two projects finishing in the same instant could
+# still overwrite each other's file. Then the sum above would be short: refuse.
+REPORTED=$(grep -c 'Results File: .*\.trx' "$DOTNET_LOG" || true)
+
 EXIT=0
+if ((REPORTED > TRX_COUNT)); then
+    say "FAIL: dotnet test reported $REPORTED .trx files but only $TRX_COUNT exist (overwritten?)"
+    EXIT=1
+fi
 if ((DOTNET_RC != 0)); then say "FAIL: dotnet test exited with $DOTNET_RC"; EXIT=1; fi
 if ((FAILED > 0)); then say "FAIL: $FAILED test(s) failed"; EXIT=1; fi
 if ((TRX_COUNT == 0)); then say "FAIL: no .trx result files were produced"; EXIT=1; fi
 if ((PASSED == 0)); then say "FAIL: no test passed"; EXIT=1; fi
 
 cleanup
-say "total suite duration $((SECONDS - SUITE_START))s"
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+print_summary
 exit $EXIT

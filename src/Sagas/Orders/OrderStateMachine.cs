@@ -296,12 +296,16 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     {
         public Task StateChanged(BehaviorContext<OrderState> context, State currentState, State previousState)
         {
+            // A new instance is first put into Initial with no previous state: that is creation, not a transition.
+            if (previousState is null)
+                return Task.CompletedTask;
+
             var now = clock.GetUtcNow();
             context.Saga.UpdatedAt = now;
             context.Saga.History.Add(new OrderTransition
             {
                 OrderId = context.Saga.CorrelationId,
-                From = previousState?.Name ?? "Initial",
+                From = previousState.Name,
                 To = currentState.Name,
                 Event = context.Event.Name,
                 At = now,

@@ -1,0 +1,19 @@
+using GlobalCommerce.Consumers.Catalog;
+using GlobalCommerce.Consumers.Inventory;
+
+namespace GlobalCommerce.Api.Catalog;
+
+// Seeds the demo catalog on first start so a fresh install has something to order.
+public sealed class DemoCatalogSeeder(IServiceScopeFactory scopes) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await DemoCatalog.SeedAsync(
+            scope.ServiceProvider.GetRequiredService<CatalogDbContext>(),
+            scope.ServiceProvider.GetRequiredService<InventoryDbContext>(),
+            cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

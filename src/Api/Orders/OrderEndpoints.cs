@@ -1,0 +1,243 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using GlobalCommerce.Api.Problems;
+using GlobalCommerce.Consumers.Catalog;
+using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Sagas.Orders;
+using MassTransit;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace GlobalCommerce.Api.Orders;
+
+public static class OrderEndpoints
+{
+    const int MaxIdempotencyKeyLength = 200;
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/orders").WithTags("Orders");
+        orders.MapPost("/", SubmitAsync).WithName("SubmitOrder")
+            .WithSummary("Place an order; prices come from the catalog, processing is asynchronous")
+            .WithDescription("Answers 202 with the order id and a Location to poll. Send an Idempotency-Key header to make retries safe: "
+                + "the same key and body return the same order; the same key with another body is rejected with 422.")
+            .Accepts<SubmitOrderRequest>("application/json")
+            .Produces<OrderAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder")
+            .WithSummary("An order's current state, amounts and full transition history")
+            .Produces<OrderResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        orders.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelOrder")
+            .WithSummary("Ask for cancellation; refused with 409 once the order has shipped or ended")
+            .Accepts<CancelOrderRequest>(isOptional: true, "application/json")
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return app;
+    }
+
+    static async Task<IResult> SubmitAsync(HttpRequest http, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        OrderDbContext orders, CatalogDbContext catalog, ISendEndpointProvider send, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (request, problem) = await ReadJsonAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
+        if (problem is not null)
+            return problem;
+
+        var productIds = request!.Items?.Where(item => item?.ProductId is not null).Select(item => item!.ProductId!.Value).Distinct().ToList() ?? [];
+        var products = await catalog.Products.AsNoTracking().Where(product => productIds.Contains(product.Id))
+            .ToDictionaryAsync(product => product.Id, cancellationToken);
+        var errors = OrderValidation.Validate(request, products);
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+            errors["Idempotency-Key"] = [$"The key must be 1 to {MaxIdempotencyKeyLength} characters."];
+        if (errors.Count > 0)
+            return Problems.Problems.Validation(errors);
+
+        var hash = Hash(request);
+        if (idempotencyKey is not null
+            && await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
+            return await ReplayAsync(earlier, hash, orders, send, cancellationToken);
+
+        var order = Price(request, products, clock.GetUtcNow());
+        orders.Requests.Add(new OrderRequest
+        {
+            OrderId = order.OrderId,
+            CustomerId = order.CustomerId,
+            IdempotencyKey = idempotencyKey,
+            RequestHash = hash,
+            Submission = JsonSerializer.Serialize(order, Json),
+            AcceptedAt = order.SubmittedAt,
+            SendAttempts = 1,
+        });
+        try
+        {
+            await orders.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // A concurrent retry with the same key stored first: answer as that request was answered.
+            orders.ChangeTracker.Clear();
+            var winner = await orders.Requests.AsNoTracking().SingleAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken);
+            return await ReplayAsync(winner, hash, orders, send, cancellationToken);
+        }
+
+        // Stored first, sent second: if the send is lost the sweeper re-sends from the stored request.
+        var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
+        await saga.Send(order, cancellationToken);
+        return Accepted(order.OrderId);
+    }
+
+    static async Task<IResult> ReplayAsync(OrderRequest earlier, string hash, OrderDbContext orders, ISendEndpointProvider send, CancellationToken cancellationToken)
+    {
+        if (earlier.RequestHash != hash)
+            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, type: ProblemTypes.IdempotencyKeyReused,
+                title: "Idempotency key already used for a different request",
+                detail: $"The key was first used for order {earlier.OrderId} with another body. Use a new key for a new order.");
+
+        // The first attempt may have died between storing and sending; the saga ignores a duplicate SubmitOrder.
+        if (!await orders.Orders.AnyAsync(o => o.CorrelationId == earlier.OrderId, cancellationToken))
+        {
+            var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
+            await saga.Send(JsonSerializer.Deserialize<SubmitOrder>(earlier.Submission, Json)!, cancellationToken);
+        }
+
+        return Accepted(earlier.OrderId);
+    }
+
+    static async Task<IResult> GetAsync(Guid id, OrderDbContext orders, CancellationToken cancellationToken)
+    {
+        var saga = await orders.Orders.AsNoTracking()
+            .Include(order => order.History.OrderBy(transition => transition.Id))
+            .SingleOrDefaultAsync(order => order.CorrelationId == id, cancellationToken);
+        if (saga is not null)
+            return Results.Ok(ToResponse(saga));
+
+        var accepted = await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.OrderId == id, cancellationToken);
+        if (accepted is null)
+            return Problems.Problems.NotFound("Order", id);
+
+        var submitted = JsonSerializer.Deserialize<SubmitOrder>(accepted.Submission, Json)!;
+        return Results.Ok(new OrderResponse(submitted.OrderId, submitted.CustomerId, "Submitted", submitted.Total, submitted.Currency,
+            [.. submitted.Lines.Select(ToResponse)], null, null, null, null, null, submitted.SubmittedAt, accepted.AcceptedAt, null, []));
+    }
+
+    static async Task<IResult> CancelAsync(Guid id, HttpRequest http, OrderDbContext orders, ISendEndpointProvider send, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await ReadJsonAsync<CancelOrderRequest>(http, required: false, cancellationToken);
+        if (problem is not null)
+            return problem;
+        if (body?.Reason is { Length: > 500 })
+            return Problems.Problems.Validation(new Dictionary<string, string[]> { ["reason"] = ["At most 500 characters."] });
+
+        var state = await orders.Orders.AsNoTracking().Where(order => order.CorrelationId == id)
+            .Select(order => order.CurrentState).SingleOrDefaultAsync(cancellationToken);
+        if (state is null)
+        {
+            return await orders.Requests.AnyAsync(r => r.OrderId == id, cancellationToken)
+                ? Problems.Problems.Conflict(ProblemTypes.OrderNotStarted, "Order not started yet",
+                    "The order was accepted but processing has not started; try again in a moment.")
+                : Problems.Problems.NotFound("Order", id);
+        }
+
+        switch (state)
+        {
+            case "Completed":
+                return Problems.Problems.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
+                    "A shipped order cannot be cancelled; ask for a return instead.");
+            case "Failed" or "Cancelled":
+                return Problems.Problems.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
+        }
+
+        var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
+        await saga.Send(new CancelOrder
+        {
+            OrderId = id,
+            Reason = string.IsNullOrWhiteSpace(body?.Reason) ? "Cancelled by the customer" : body.Reason,
+            RequestedBy = "customer",
+        }, cancellationToken);
+        return Results.Accepted($"/api/orders/{id}");
+    }
+
+    static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(HttpRequest http, bool required, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!required && (http.ContentLength is 0 || (http.ContentLength is null && !http.HasJsonContentType())))
+            return (null, null);
+        if (!http.HasJsonContentType())
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, type: ProblemTypes.UnsupportedMediaType,
+                title: "Send JSON", detail: "The body must be application/json."));
+        }
+
+        try
+        {
+            var body = await http.ReadFromJsonAsync<T>(Json, cancellationToken);
+            if (body is null && required)
+                return (null, MalformedJson("The body must be a JSON object, not null."));
+            return (body, null);
+        }
+        catch (JsonException exception)
+        {
+            return (null, MalformedJson(exception.Path is { Length: > 0 }
+                ? $"Could not read the JSON body at {exception.Path} (line {exception.LineNumber + 1}): the value is missing or of the wrong type."
+                : "Could not read the JSON body."));
+        }
+    }
+
+    static IResult MalformedJson(string detail) => Results.Problem(statusCode: StatusCodes.Status400BadRequest,
+        type: ProblemTypes.MalformedJson, title: "Malformed JSON", detail: detail);
+
+    static IResult Accepted(Guid orderId) => Results.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId));
+
+    static SubmitOrder Price(SubmitOrderRequest request, IReadOnlyDictionary<Guid, Product> products, DateTimeOffset now)
+    {
+        var lines = request.Items!.Select(item =>
+        {
+            var product = products[item!.ProductId!.Value];
+            return new OrderLine
+            {
+                ProductId = product.Id,
+                Sku = product.Sku,
+                Name = product.Name,
+                Quantity = item.Quantity!.Value,
+                UnitPrice = product.Price,
+            };
+        }).ToList();
+        var address = request.ShippingAddress!;
+        return new SubmitOrder
+        {
+            OrderId = NewId.NextGuid(),
+            CustomerId = request.CustomerId!.Value,
+            Lines = lines,
+            Total = lines.Sum(line => line.UnitPrice * line.Quantity),
+            Currency = products[lines[0].ProductId].Currency,
+            ShippingAddress = new ShippingAddress
+            {
+                Name = address.Name!.Trim(),
+                Line1 = address.Line1!.Trim(),
+                Line2 = string.IsNullOrWhiteSpace(address.Line2) ? null : address.Line2.Trim(),
+                City = address.City!.Trim(),
+                PostalCode = address.PostalCode!.Trim(),
+                Country = address.Country!.ToUpperInvariant(),
+            },
+            PaymentToken = request.PaymentToken!.Trim(),
+            SubmittedAt = now,
+        };
+    }
+
+    static string Hash(SubmitOrderRequest request) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
+
+    static OrderResponse ToResponse(OrderState saga) => new(
+        saga.CorrelationId, saga.CustomerId, saga.CurrentState, saga.Total, saga.Currency, [.. saga.Lines.Select(ToResponse)],
+        saga.PaymentReference, saga.Carrier, saga.TrackingNumber, saga.FailureReason, saga.CancellationReason,
+        saga.SubmittedAt, saga.UpdatedAt, saga.DeadlineAt,
+        [.. saga.History.Select(t => new TransitionResponse(t.From, t.To, t.Event, t.At, t.Detail))]);
+
+    static OrderLineResponse ToResponse(OrderLine line) => new(line.ProductId, line.Sku, line.Name, line.Quantity, line.UnitPrice);
+}

@@ -1,0 +1,41 @@
+using GlobalCommerce.Api.Catalog;
+using GlobalCommerce.Api.Orders;
+using GlobalCommerce.Api.Problems;
+using GlobalCommerce.Consumers.Catalog;
+using GlobalCommerce.Consumers.Inventory;
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Sagas.Orders;
+using GlobalCommerce.Workers;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+var options = CommerceOptions.From(builder.Configuration);
+
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+    context.ProblemDetails.Type ??= ProblemTypes.Unexpected);
+builder.Services.AddOpenApi();
+builder.Services.AddHealthChecks();
+builder.Services.TryAddSingleton(TimeProvider.System);
+
+builder.Services.AddHostedService<DatabaseInitializer>();
+builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInventoryDatabase(options);
+if (options.SeedDemoCatalog)
+    builder.Services.AddHostedService<DemoCatalogSeeder>();
+builder.Services.AddCommerceBus(options, bus =>
+{
+    if (options.RunWorkers)
+        bus.AddOrderProcessing(builder.Configuration, options);
+});
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapHealthChecks("/health/live");
+app.MapProducts();
+app.MapOrders();
+await app.RunAsync();
+
+public partial class Program;

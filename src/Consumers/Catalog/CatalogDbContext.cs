@@ -1,0 +1,30 @@
+using GlobalCommerce.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace GlobalCommerce.Consumers.Catalog;
+
+// product_db: what shoppers browse. Stock lives in the inventory database, joined by product id in the API.
+public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
+{
+    public DbSet<Product> Products => Set<Product>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var product = modelBuilder.Entity<Product>();
+        product.ToTable("products");
+        product.HasKey(p => p.Id);
+        product.Property(p => p.Id).ValueGeneratedNever();
+        product.Property(p => p.Sku).HasMaxLength(64);
+        product.HasIndex(p => p.Sku).IsUnique();
+        product.Property(p => p.Name).HasMaxLength(200);
+        product.Property(p => p.Category).HasMaxLength(100);
+        product.HasIndex(p => p.Category);
+        product.Property(p => p.Description).HasMaxLength(2000);
+        product.Property(p => p.Price).HasPrecision(18, 2);
+        product.Property(p => p.Currency).HasMaxLength(3);
+        product.HasIndex(p => p.VendorId);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.ApplyProviderConventions(Database);
+}

@@ -1,0 +1,9 @@
+namespace GlobalCommerce.Consumers.Fraud;
+
+public sealed class FraudOptions
+{
+    public const string Section = "Commerce:Fraud";
+
+    // ISO 3166 alpha-2 codes; empty by default so no country is penalised until risk staff decide.
+    public List<string> HighRiskCountries { get; set; } = [];
+}

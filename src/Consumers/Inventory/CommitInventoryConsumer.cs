@@ -1,0 +1,46 @@
+using GlobalCommerce.Contracts.Inventory;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace GlobalCommerce.Consumers.Inventory;
+
+// The order is paid: the reserved units leave the warehouse for good.
+public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeProvider clock, ILogger<CommitInventoryConsumer> logger)
+    : IConsumer<CommitInventory>
+{
+    public async Task Consume(ConsumeContext<CommitInventory> context)
+    {
+        var orderId = context.Message.OrderId;
+        var ct = context.CancellationToken;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        // Only the delivery that moves the status moves the stock; a redelivery changes no row and nothing else.
+        var committed = await db.Allocations
+            .Where(a => a.OrderId == orderId && a.Status == AllocationStatus.Reserved)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AllocationStatus.Committed).SetProperty(a => a.UpdatedAt, clock.GetUtcNow()), ct);
+        if (committed == 1)
+        {
+            var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
+            foreach (var line in lines.OrderBy(l => l.ProductId))
+            {
+                await db.StockItems
+                    .Where(s => s.ProductId == line.ProductId)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(x => x.OnHand, x => x.OnHand - line.Quantity)
+                        .SetProperty(x => x.Reserved, x => x.Reserved - line.Quantity), ct);
+            }
+        }
+
+        var status = await db.Allocations.Where(a => a.OrderId == orderId).Select(a => (AllocationStatus?)a.Status).SingleOrDefaultAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        if (status == AllocationStatus.Committed)
+            await context.Publish(new InventoryCommitted { OrderId = orderId });
+        else
+            LogNotCommitted(logger, orderId, status?.ToString() ?? "missing");
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot commit the stock of order {OrderId}: its allocation is {Status}")]
+    static partial void LogNotCommitted(ILogger logger, Guid orderId, string status);
+}

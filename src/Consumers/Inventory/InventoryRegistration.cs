@@ -1,0 +1,25 @@
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Persistence;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace GlobalCommerce.Consumers.Inventory;
+
+public static class InventoryRegistration
+{
+    // inventory_db, readable by the API (available stock) even where the consumers run in another process.
+    public static IServiceCollection AddInventoryDatabase(this IServiceCollection services, CommerceOptions options) =>
+        services.AddDomainDbContext<InventoryDbContext>(options, "inventory");
+
+    public static IBusRegistrationConfigurator AddInventory(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.TryAddSingleton(TimeProvider.System);
+        bus.AddInventoryDatabase(options);
+        bus.AddConsumer<ReserveInventoryConsumer>();
+        bus.AddConsumer<CommitInventoryConsumer>();
+        bus.AddConsumer<ReleaseInventoryConsumer>();
+        return bus;
+    }
+}

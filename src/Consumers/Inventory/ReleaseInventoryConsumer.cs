@@ -1,0 +1,63 @@
+using GlobalCommerce.Contracts.Inventory;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+
+namespace GlobalCommerce.Consumers.Inventory;
+
+public sealed class ReleaseInventoryConsumer(InventoryDbContext db, TimeProvider clock) : IConsumer<ReleaseInventory>
+{
+    public async Task Consume(ConsumeContext<ReleaseInventory> context)
+    {
+        var orderId = context.Message.OrderId;
+        var ct = context.CancellationToken;
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        // Conditional status moves decide who gives stock back, so a redelivery or a racing commit cannot double it.
+        if (await MoveToReleasedAsync(orderId, AllocationStatus.Reserved, context.Message.Reason, now, ct))
+        {
+            await AdjustStockAsync(orderId, (s, q) => s.SetProperty(x => x.Reserved, x => x.Reserved - q), ct);
+        }
+        else if (await MoveToReleasedAsync(orderId, AllocationStatus.Committed, context.Message.Reason, now, ct))
+        {
+            // Committed units already left OnHand; releasing a paid order puts the goods back on the shelf.
+            await AdjustStockAsync(orderId, (s, q) => s.SetProperty(x => x.OnHand, x => x.OnHand + q), ct);
+        }
+        else if (!await db.Allocations.AnyAsync(a => a.OrderId == orderId, ct))
+        {
+            // Released before it was ever reserved (e.g. the reservation timed out): the tombstone makes a late
+            // ReserveInventory answer "failed" instead of holding stock for a dead order.
+            db.Allocations.Add(new Allocation
+            {
+                OrderId = orderId,
+                Status = AllocationStatus.Released,
+                Reason = context.Message.Reason,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        await context.Publish(new InventoryReleased { OrderId = orderId });
+    }
+
+    async Task<bool> MoveToReleasedAsync(Guid orderId, AllocationStatus from, string reason, DateTimeOffset now, CancellationToken ct) =>
+        await db.Allocations
+            .Where(a => a.OrderId == orderId && a.Status == from)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(a => a.Status, AllocationStatus.Released)
+                .SetProperty(a => a.Reason, reason)
+                .SetProperty(a => a.UpdatedAt, now), ct) == 1;
+
+    async Task AdjustStockAsync(Guid orderId, Action<UpdateSettersBuilder<StockItem>, int> give, CancellationToken ct)
+    {
+        var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
+        foreach (var line in lines.OrderBy(l => l.ProductId))
+        {
+            await db.StockItems.Where(s => s.ProductId == line.ProductId)
+                .ExecuteUpdateAsync(s => give(s, line.Quantity), ct);
+        }
+    }
+}

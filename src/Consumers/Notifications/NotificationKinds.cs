@@ -1,0 +1,9 @@
+namespace GlobalCommerce.Consumers.Notifications;
+
+public static class NotificationKinds
+{
+    public const string OrderConfirmation = "order-confirmation";
+    public const string ShipmentNotice = "shipment-notice";
+
+    public const string Email = "email";
+}

@@ -1,0 +1,20 @@
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Persistence;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace GlobalCommerce.Consumers.Notifications;
+
+public static class NotificationsRegistration
+{
+    public static IBusRegistrationConfigurator AddNotifications(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.TryAddSingleton(TimeProvider.System);
+        bus.AddDomainDbContext<NotificationsDbContext>(options, "notifications");
+        bus.AddConsumer<ConfirmationOnOrderConfirmedConsumer>();
+        bus.AddConsumer<ShipmentNoticeOnOrderCompletedConsumer>();
+        return bus;
+    }
+}

@@ -1,0 +1,20 @@
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Persistence;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace GlobalCommerce.Consumers.Shipping;
+
+public static class ShippingRegistration
+{
+    public static IBusRegistrationConfigurator AddShipping(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.TryAddSingleton(TimeProvider.System);
+        bus.AddDomainDbContext<ShippingDbContext>(options, "shipping");
+        bus.AddConsumer<CreateShipmentConsumer>();
+        bus.AddConsumer<CancelShipmentConsumer>();
+        return bus;
+    }
+}

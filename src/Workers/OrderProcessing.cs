@@ -1,0 +1,33 @@
+using GlobalCommerce.Consumers.Fraud;
+using GlobalCommerce.Consumers.Inventory;
+using GlobalCommerce.Consumers.Notifications;
+using GlobalCommerce.Consumers.Payments;
+using GlobalCommerce.Consumers.Shipping;
+using GlobalCommerce.Platform;
+using GlobalCommerce.Sagas.Orders;
+using GlobalCommerce.Workers.Orders;
+using MassTransit;
+
+namespace GlobalCommerce.Workers;
+
+// Everything a worker host runs: the order saga, every domain's consumers, and the deadline sweeper.
+// The embedded default runs the same set inside the API process.
+public static class OrderProcessing
+{
+    public static IBusRegistrationConfigurator AddOrderProcessing(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.AddOrderSaga(configuration, options);
+        bus.AddInventory(configuration, options);
+        bus.AddFraud(configuration, options);
+        bus.AddPayments(configuration, options);
+        bus.AddShipping(configuration, options);
+        bus.AddNotifications(configuration, options);
+
+        var sweeper = new SweeperOptions();
+        configuration.GetSection(SweeperOptions.Section).Bind(sweeper);
+        bus.AddSingleton(sweeper);
+        bus.AddSingleton<DeadlineSweeper>();
+        bus.AddHostedService(provider => provider.GetRequiredService<DeadlineSweeper>());
+        return bus;
+    }
+}

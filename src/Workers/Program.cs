@@ -1,0 +1,24 @@
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Persistence;
+
+namespace GlobalCommerce.Workers;
+
+// An explicit entry point (not top-level statements) so the API, which hosts the same workers in the embedded
+// default, has the only global Program type for WebApplicationFactory.
+public static class WorkerHost
+{
+    public static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var options = CommerceOptions.From(builder.Configuration);
+
+        builder.Services.AddHostedService<DatabaseInitializer>();
+        builder.Services.AddCommerceBus(options, bus => bus.AddOrderProcessing(builder.Configuration, options));
+        builder.Services.AddHealthChecks();
+
+        var app = builder.Build();
+        app.MapHealthChecks("/health/live");
+        await app.RunAsync();
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GlobalCommerce.EndToEnd.Tests;
+
+// The platform in real mode: RabbitMQ + PostgreSQL, the API and one worker as separate processes.
+// Shared by the tests of one class because they share the broker's queues; each test uses its own orders.
+public sealed class RealModePlatform : IAsyncLifetime
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    HostProcess? _worker;
+
+    public HostProcess Api { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var postgres = Environment.GetEnvironmentVariable("GC_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("GC_TEST_POSTGRES is not set: run the suite with scripts/test.sh.");
+        var rabbit = Environment.GetEnvironmentVariable("GC_TEST_RABBITMQ")
+            ?? throw new InvalidOperationException("GC_TEST_RABBITMQ is not set: run the suite with scripts/test.sh.");
+        var common = new Dictionary<string, string>
+        {
+            ["Commerce__Transport"] = "RabbitMq",
+            ["Commerce__RabbitMqUrl"] = rabbit,
+            ["Commerce__DatabaseProvider"] = "Postgres",
+            ["Commerce__PostgresConnection"] = postgres,
+            ["Commerce__DatabasePrefix"] = "e2e" + Guid.NewGuid().ToString("N")[..8] + "_",
+            ["Commerce__Sweeper__Interval"] = "00:00:01",
+        };
+
+        Api = HostProcess.Start("Api", new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" });
+        _worker = HostProcess.Start("Workers", common);
+        await Task.WhenAll(Api.WaitUntilLiveAsync(TimeSpan.FromSeconds(90)), _worker.WaitUntilLiveAsync(TimeSpan.FromSeconds(90)));
+        Client = new HttpClient { BaseAddress = Api.Address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task<JsonElement> WaitForOrderStateAsync(Guid orderId, string state, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        JsonElement order = default;
+        while (DateTime.UtcNow < until)
+        {
+            order = await Client.GetFromJsonAsync<JsonElement>($"/api/orders/{orderId}", Json);
+            if (order.GetProperty("state").GetString() == state)
+                return order;
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Order {orderId} did not reach {state}: {order}\n--- api ---\n{Api.Output}\n--- worker ---\n{_worker?.Output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_worker is not null)
+            await _worker.DisposeAsync();
+        if (Api is not null)
+            await Api.DisposeAsync();
+    }
+}
