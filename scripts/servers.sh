@@ -18,7 +18,7 @@ usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 cmd=$1
 dir=$2
 
-# shellcheck source=lib/servers.sh
+# shellcheck source-path=SCRIPTDIR source=lib/servers.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/servers.sh"
 
 stop_dir() {

@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# shellcheck source=lib/servers.sh
+# shellcheck source-path=SCRIPTDIR source=lib/servers.sh
 . "$ROOT/scripts/lib/servers.sh"
 
 SUITE_START=$SECONDS
@@ -102,6 +102,7 @@ print_summary() {
     echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
     SUMMARY_PRINTED=1
 }
+# shellcheck disable=SC2317  # invoked from the EXIT trap
 on_exit() {
     cleanup
     # Early exits (no packages, servers down, Ctrl-C) still end with the

@@ -57,9 +57,11 @@ _gc_port_open() {
     timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
-# Picks an unused port. The range sits below Linux's ephemeral range
-# (32768-60999) so outgoing connections cannot grab it between now and the
-# moment the server binds, and randomness keeps concurrent runs apart.
+# gc_free_port VAR: stores an unused port in VAR. The range sits below Linux's
+# ephemeral range (32768-60999) so outgoing connections cannot grab it before
+# the server binds, and randomness keeps concurrent runs apart. Assigning to a
+# variable (rather than echoing into $(...)) keeps the list of ports already
+# handed out in this shell, so one server never gets two identical ports.
 gc_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
@@ -67,7 +69,7 @@ gc_free_port() {
         [[ $_GC_PORTS_HANDED_OUT == *" $p "* ]] && continue
         _gc_port_open "$p" && continue
         _GC_PORTS_HANDED_OUT+="$p "
-        echo "$p"
+        printf -v "$1" '%s' "$p"
         return 0
     done
     _gc_log "ERROR: could not find a free TCP port"
@@ -81,6 +83,7 @@ _gc_spawn() {  # pidfile logfile cmd...
     local pidfile=$1 logfile=$2
     shift 2
     rm -f "$pidfile"
+    # shellcheck disable=SC2016  # $$ and $@ belong to the inner bash
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
     local i
     for ((i = 0; i < 50; i++)); do
@@ -137,7 +140,7 @@ _gc_abs() { mkdir -p "$1" && (cd "$1" && pwd); }
 _gc_pg_bindir() {
     if [[ -n ${GC_PG_BINDIR:-} ]]; then echo "$GC_PG_BINDIR"; return; fi
     local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    d=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     if [[ -n $d && -x $d/initdb ]]; then echo "$d"; return; fi
     d=$(command -v initdb 2>/dev/null) || return 1
     dirname "$(readlink -f "$d")"
@@ -153,7 +156,7 @@ gc_start_postgres() {
     _gc_now_us t0
     dir=$(_gc_abs "${1:?usage: gc_start_postgres DIR}") || return 1
     bindir=$(_gc_pg_bindir) || { _gc_fail "PostgreSQL binaries (initdb) not found"; return 1; }
-    port=$(gc_free_port) || return 1
+    gc_free_port port || return 1
 
     if [[ $(id -u) == 0 ]]; then
         id postgres >/dev/null 2>&1 || { _gc_fail "OS user 'postgres' missing (install the postgresql package)"; return 1; }
@@ -245,6 +248,7 @@ _gc_rabbit_bin() {
 _gc_rabbit_env() {  # dir cmd...
     local dir=$1
     shift
+    # shellcheck disable=SC1091
     (set -a && . "$dir/rabbitmq.env" && set +a && "$@")
 }
 
@@ -255,7 +259,7 @@ _gc_rabbit_launch() {
     _gc_now_us _GC_RABBIT_T0
     bin=$(_gc_rabbit_bin) || { _gc_fail "rabbitmq-server not found"; return 1; }
     command -v epmd >/dev/null || { _gc_fail "epmd (erlang) not found"; return 1; }
-    port=$(gc_free_port) && sport=$(gc_free_port) && dport=$(gc_free_port) && eport=$(gc_free_port) || return 1
+    gc_free_port port && gc_free_port sport && gc_free_port dport && gc_free_port eport || return 1
     node="rabbit-gc-$$-$RANDOM@localhost"
 
     mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
@@ -265,8 +269,8 @@ _gc_rabbit_launch() {
 
     cat >"$dir/rabbitmq.conf" <<EOF
 listeners.tcp.default = 127.0.0.1:$port
-# let guest/guest in over TCP (by default guest is loopback-only by *name*, which
-# still works for 127.0.0.1, but be explicit)
+# guest/guest may log in however the client reaches us (we only listen on
+# 127.0.0.1 anyway, so this opens nothing)
 loopback_users = none
 # a dev box / CI runner may be low on disk or RAM: don't block publishers
 disk_free_limit.absolute = 50MB
@@ -325,8 +329,8 @@ EOF
 _gc_rabbit_wait() {
     local dir timeout=${2:-90}
     dir=$(_gc_abs "$1") || return 1
-    # shellcheck disable=SC1091
     local GC_KIND GC_PORT GC_STREAM_PORT GC_NODE GC_RABBIT_BIN
+    # shellcheck disable=SC1091
     . "$dir/gc-server.state"
     local pid deadline now logs=("$dir/log/startup.log" "$dir/log/$GC_NODE.log")
     pid=$(cat "$dir/server.pid" 2>/dev/null)
@@ -380,7 +384,7 @@ gc_start_redis() {
     _gc_now_us t0
     dir=$(_gc_abs "${1:?usage: gc_start_redis DIR}") || return 1
     command -v redis-server >/dev/null || { _gc_fail "redis-server not found"; return 1; }
-    port=$(gc_free_port) || return 1
+    gc_free_port port || return 1
     printf 'GC_KIND=redis\nGC_PORT=%s\n' "$port" >"$dir/gc-server.state"
     _gc_remember "$dir"
 

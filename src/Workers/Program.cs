@@ -1,4 +1,5 @@
 using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Hosting;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Persistence;
 
@@ -18,7 +19,7 @@ public static class WorkerHost
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
-        app.MapHealthChecks("/health/live");
+        app.MapCommerceHealthChecks();
         await app.RunAsync();
     }
 }

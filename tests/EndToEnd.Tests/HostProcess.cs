@@ -52,7 +52,7 @@ public sealed class HostProcess : IAsyncDisposable
         return new HostProcess(Process.Start(start)!, address);
     }
 
-    public async Task WaitUntilLiveAsync(TimeSpan timeout)
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
         var until = DateTime.UtcNow + timeout;
@@ -62,7 +62,7 @@ public sealed class HostProcess : IAsyncDisposable
                 throw new InvalidOperationException($"Host exited with {_process.ExitCode}:\n{Output}");
             try
             {
-                if ((await http.GetAsync("/health/live")).StatusCode == HttpStatusCode.OK)
+                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
                     return;
             }
             catch (HttpRequestException)
@@ -75,7 +75,7 @@ public sealed class HostProcess : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"Host at {Address} not live after {timeout}:\n{Output}");
+        throw new TimeoutException($"Host at {Address} not ready after {timeout}:\n{Output}");
     }
 
     public async ValueTask DisposeAsync()

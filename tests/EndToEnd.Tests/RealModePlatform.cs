@@ -33,7 +33,7 @@ public sealed class RealModePlatform : IAsyncLifetime
 
         Api = HostProcess.Start("Api", new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" });
         _worker = HostProcess.Start("Workers", common);
-        await Task.WhenAll(Api.WaitUntilLiveAsync(TimeSpan.FromSeconds(90)), _worker.WaitUntilLiveAsync(TimeSpan.FromSeconds(90)));
+        await Task.WhenAll(Api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)), _worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)));
         Client = new HttpClient { BaseAddress = Api.Address, Timeout = TimeSpan.FromSeconds(30) };
     }
 

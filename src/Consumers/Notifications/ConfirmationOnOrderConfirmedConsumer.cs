@@ -26,7 +26,8 @@ public sealed class ConfirmationOnOrderConfirmedConsumer(NotificationsDbContext 
             Recipient = order.CustomerId.ToString(),
             Subject = $"Your order {order.OrderId:N} is confirmed",
             Body = string.Create(CultureInfo.InvariantCulture,
-                $"Thank you for your order. We received your payment of {order.Total:0.00} {order.Currency} (reference {order.PaymentReference}) and are preparing your parcel."),
+                $"Thank you for your order. We received your payment of {order.Total:0.00} {order.Currency} " +
+                $"(reference {order.PaymentReference}) and are preparing your parcel."),
             CreatedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(context.CancellationToken);

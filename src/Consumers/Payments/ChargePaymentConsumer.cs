@@ -19,7 +19,15 @@ public sealed partial class ChargePaymentConsumer(
             // Recorded before the gateway is called, so a refund arriving meanwhile knows to ask the gateway.
             // A concurrent duplicate fails on the primary key and its retry takes the branch below.
             var now = clock.GetUtcNow();
-            payment = new Payment { OrderId = command.OrderId, Amount = command.Amount, Currency = command.Currency, Status = PaymentStatus.Processing, CreatedAt = now, UpdatedAt = now };
+            payment = new Payment
+            {
+                OrderId = command.OrderId,
+                Amount = command.Amount,
+                Currency = command.Currency,
+                Status = PaymentStatus.Processing,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
             db.Payments.Add(payment);
             await db.SaveChangesAsync(ct);
         }
@@ -46,7 +54,8 @@ public sealed partial class ChargePaymentConsumer(
             payment.Touch(clock.GetUtcNow());
             await db.SaveChangesAsync(ct);
         }
-        else if (payment.Status == PaymentStatus.Voided && await gateway.FindChargeAsync(payment.OrderId.ToString(), ct) is { Succeeded: true } late)
+        else if (payment.Status == PaymentStatus.Voided && await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
+                     t => gateway.FindChargeAsync(payment.OrderId.ToString(), t)) is { Succeeded: true } late)
         {
             await RefundLateChargeAsync(payment, late.Reference!, ct);
         }
@@ -76,6 +85,7 @@ public sealed partial class ChargePaymentConsumer(
         await db.SaveChangesAsync(ct);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment gateway did not answer within {Timeout} for order {OrderId}; the charge is unknown until retried")]
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Payment gateway did not answer within {Timeout} for order {OrderId}; the charge is unknown until retried")]
     static partial void LogGatewayTimeout(ILogger logger, Guid orderId, TimeSpan timeout);
 }

@@ -16,7 +16,15 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
         {
             // Refunded before the charge command arrived: the tombstone stops a late charge from taking money.
             var now = clock.GetUtcNow();
-            db.Payments.Add(new Payment { OrderId = orderId, Amount = 0, Currency = "", Status = PaymentStatus.Voided, CreatedAt = now, UpdatedAt = now });
+            db.Payments.Add(new Payment
+            {
+                OrderId = orderId,
+                Amount = 0,
+                Currency = "",
+                Status = PaymentStatus.Voided,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
             await db.SaveChangesAsync(ct);
             return;
         }

@@ -38,6 +38,9 @@ public static class CommerceBus
     // outgoing messages until the handler has committed, so a failed attempt publishes nothing.
     public static void ApplyEndpointPolicy(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
+        // Replicated, durable queues: the production shape even on a single node.
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            rabbit.SetQuorumQueue();
         endpoint.UseMessageRetry(retry =>
         {
             retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
