@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,6 +11,7 @@ public sealed class FraudDbContext(DbContextOptions<FraudDbContext> options) : D
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddTransactionalOutbox();
         var assessment = modelBuilder.Entity<FraudAssessment>();
         assessment.ToTable("fraud_assessments");
         assessment.HasKey(a => a.OrderId);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using MassTransit;
@@ -17,6 +18,7 @@ public static class FraudRegistration
         bus.TryAddSingleton(TimeProvider.System);
         bus.AddDomainDbContext<FraudDbContext>(options, "fraud");
         bus.AddConsumer<AssessFraudConsumer>();
+        bus.AddTransactionalOutbox<FraudDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<AssessFraudConsumer>());
         return bus;
     }
 }

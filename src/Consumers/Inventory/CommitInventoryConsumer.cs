@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Contracts.Inventory;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,7 @@ public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeP
     {
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
 
         // Only the delivery that moves the status moves the stock; a redelivery changes no row and nothing else.
         var committed = await db.Allocations

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Contracts.Inventory;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +13,7 @@ public sealed class ReleaseInventoryConsumer(InventoryDbContext db, TimeProvider
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
         var now = clock.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
 
         // Conditional status moves decide who gives stock back, so a redelivery or a racing commit cannot double it.
         if (await MoveToReleasedAsync(orderId, AllocationStatus.Reserved, context.Message.Reason, now, ct))

@@ -1,7 +1,7 @@
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Contracts.Inventory;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace GlobalCommerce.Consumers.Inventory;
 
@@ -11,7 +11,7 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
     {
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
 
         // A redelivery gets the first answer again. A concurrent duplicate that passes this check still cannot
         // reserve twice: its allocation insert hits the primary key, the attempt rolls back and its retry lands here.
@@ -64,7 +64,7 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
     }
 
     // The rejection is recorded after the rollback, so a redelivery is refused the same way even if stock came back since.
-    async Task RejectAsync(ConsumeContext<ReserveInventory> context, IDbContextTransaction transaction,
+    async Task RejectAsync(ConsumeContext<ReserveInventory> context, DomainTransaction transaction,
         string reason, List<Guid> unavailable, DateTimeOffset now)
     {
         await transaction.RollbackAsync(context.CancellationToken);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,6 +10,7 @@ public sealed class NotificationsDbContext(DbContextOptions<NotificationsDbConte
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddTransactionalOutbox();
         var message = modelBuilder.Entity<OutboundMessage>();
         message.ToTable("outbound_messages");
         message.HasKey(m => m.Id);

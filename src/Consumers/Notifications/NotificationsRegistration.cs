@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using MassTransit;
@@ -15,6 +16,7 @@ public static class NotificationsRegistration
         bus.AddDomainDbContext<NotificationsDbContext>(options, "notifications");
         bus.AddConsumer<ConfirmationOnOrderConfirmedConsumer>();
         bus.AddConsumer<ShipmentNoticeOnOrderCompletedConsumer>();
+        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<ConfirmationOnOrderConfirmedConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<ShipmentNoticeOnOrderCompletedConsumer>());
         return bus;
     }
 }

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,6 +11,7 @@ public sealed class PaymentsDbContext(DbContextOptions<PaymentsDbContext> option
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddTransactionalOutbox();
         var payment = modelBuilder.Entity<Payment>();
         payment.ToTable("payments");
         payment.HasKey(p => p.OrderId);

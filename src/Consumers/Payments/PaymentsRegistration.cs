@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using MassTransit;
@@ -21,6 +22,7 @@ public static class PaymentsRegistration
         bus.AddDomainDbContext<PaymentsDbContext>(options, "payments");
         bus.AddConsumer<ChargePaymentConsumer>();
         bus.AddConsumer<RefundPaymentConsumer>();
+        bus.AddTransactionalOutbox<PaymentsDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<ChargePaymentConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<RefundPaymentConsumer>());
         return bus;
     }
 }

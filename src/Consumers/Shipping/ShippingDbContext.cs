@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,6 +11,7 @@ public sealed class ShippingDbContext(DbContextOptions<ShippingDbContext> option
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddTransactionalOutbox();
         var shipment = modelBuilder.Entity<Shipment>();
         shipment.ToTable("shipments");
         shipment.HasKey(s => s.OrderId);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using MassTransit;
@@ -15,6 +16,7 @@ public static class ShippingRegistration
         bus.AddDomainDbContext<ShippingDbContext>(options, "shipping");
         bus.AddConsumer<CreateShipmentConsumer>();
         bus.AddConsumer<CancelShipmentConsumer>();
+        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<CreateShipmentConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<CancelShipmentConsumer>());
         return bus;
     }
 }

@@ -12,7 +12,7 @@ public static class CommerceBus
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
-            bus.AddConfigureEndpointsCallback((context, _, endpoint) => ApplyEndpointPolicy(endpoint, context));
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) => ApplyEndpointPolicy(endpoint));
             register(bus);
 
             switch (options.Transport)
@@ -34,9 +34,9 @@ public static class CommerceBus
         return services;
     }
 
-    // Retries wrap the whole handling (fresh scope and DbContext per attempt); the in-memory outbox holds
-    // outgoing messages until the handler has committed, so a failed attempt publishes nothing.
-    public static void ApplyEndpointPolicy(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
+    // Retries wrap the whole handling (fresh scope and DbContext per attempt). Each domain puts its endpoints behind
+    // its database's transactional inbox/outbox (AddTransactionalOutbox), so a failed attempt publishes nothing.
+    public static void ApplyEndpointPolicy(IReceiveEndpointConfigurator endpoint)
     {
         // Replicated, durable queues: the production shape even on a single node.
         if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
@@ -45,6 +45,5 @@ public static class CommerceBus
         {
             retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
-        endpoint.UseInMemoryOutbox(context);
     }
 }

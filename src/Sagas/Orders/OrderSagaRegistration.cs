@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Persistence;
@@ -25,6 +26,7 @@ public static class OrderSagaRegistration
         var lockMode = options.DatabaseProvider == DatabaseProvider.Postgres ? SagaLockMode.Pessimistic : SagaLockMode.Optimistic;
         bus.AddSagaStateMachine<OrderStateMachine, OrderState>()
             .EntityFrameworkRepository<OrderState, OrderDbContext>(lockMode);
+        bus.AddTransactionalOutbox<OrderDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>());
         return bus;
     }
 }

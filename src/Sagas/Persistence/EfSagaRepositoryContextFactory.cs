@@ -54,6 +54,14 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
 
     async Task WithinTransaction(Func<Task> work, CancellationToken cancellationToken)
     {
+        // Under the transactional outbox the message's transaction is already open (and holds its inbox row):
+        // the saga's load and save join it, so state and outgoing messages commit together.
+        if (dbContext.Database.CurrentTransaction is not null)
+        {
+            await work();
+            return;
+        }
+
         // A retry may reuse this scope's DbContext; nothing from a failed attempt may leak into the next.
         dbContext.ChangeTracker.Clear();
         await using var transaction = await dbContext.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GlobalCommerce.Consumers.Tests.Support;
 
 // One test's world: the real consumers on MassTransit's in-memory test harness, with the production endpoint
-// policy (retry + in-memory outbox) and kebab-case queue names, over databases created for this test alone.
+// policy (retry) and each domain's transactional outbox and kebab-case queue names, over databases created for this test alone.
 public sealed class ConsumerTestHost : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -45,9 +45,9 @@ public sealed class ConsumerTestHost : IAsyncDisposable
         services.AddMassTransitTestHarness(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
-            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {
-                CommerceBus.ApplyEndpointPolicy(endpoint, context);
+                CommerceBus.ApplyEndpointPolicy(endpoint);
                 if (concurrentMessageLimit > 0)
                 {
                     endpoint.PrefetchCount = concurrentMessageLimit;
@@ -55,6 +55,7 @@ public sealed class ConsumerTestHost : IAsyncDisposable
                 }
             });
             register(bus, configuration, options);
+            EventRecorder.Subscribe(bus);
         });
 
         var serviceProvider = services.BuildServiceProvider(validateScopes: true);
@@ -82,7 +83,7 @@ public sealed class ConsumerTestHost : IAsyncDisposable
 
     public IReadOnlyList<T> Published<T>(Func<T, bool>? match = null)
         where T : class =>
-        Harness.Published.Select<T>(_ => true, Snapshot).Select(m => m.Context.Message).Where(match ?? (_ => true)).ToList();
+        _provider.GetRequiredService<EventRecorder>().Of<T>().Where(match ?? (_ => true)).ToList();
 
     public async Task<IReadOnlyList<T>> WaitForPublishedAsync<T>(Func<T, bool> match, int count = 1)
         where T : class

@@ -1,4 +1,9 @@
+using GlobalCommerce.Contracts.Fraud;
+using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Contracts.Payments;
+using GlobalCommerce.Contracts.Shipping;
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Orders;
@@ -38,12 +43,24 @@ public sealed class OrderSagaHost : IAsyncDisposable
         {
             bus.SetKebabCaseEndpointNameFormatter();
             bus.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromMilliseconds(300));
-            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {
                 endpoint.UseMessageRetry(retry => retry.Immediate(5));
-                endpoint.UseInMemoryOutbox(context);
             });
             bus.AddOrderSaga(configuration, database);
+            services.AddSingleton<MessageRecorder>();
+            Record<ReserveInventory>(bus, QueueNames.ReserveInventory);
+            Record<CommitInventory>(bus, QueueNames.CommitInventory);
+            Record<ReleaseInventory>(bus, QueueNames.ReleaseInventory);
+            Record<AssessFraud>(bus, QueueNames.AssessFraud);
+            Record<ChargePayment>(bus, QueueNames.ChargePayment);
+            Record<RefundPayment>(bus, QueueNames.RefundPayment);
+            Record<CreateShipment>(bus, QueueNames.CreateShipment);
+            Record<CancelShipment>(bus, QueueNames.CancelShipment);
+            Record<OrderConfirmed>(bus, new Uri("queue:recorded-order-confirmed"));
+            Record<OrderCompleted>(bus, new Uri("queue:recorded-order-completed"));
+            Record<OrderFailed>(bus, new Uri("queue:recorded-order-failed"));
+            Record<OrderCancelled>(bus, new Uri("queue:recorded-order-cancelled"));
             extra?.Invoke(bus);
         });
         var provider = services.BuildServiceProvider(true);
@@ -73,7 +90,7 @@ public sealed class OrderSagaHost : IAsyncDisposable
     public async Task SendToSagaAsync<T>(T message)
         where T : class
     {
-        var endpoint = await Harness.Bus.GetSendEndpoint(GlobalCommerce.Platform.Messaging.QueueNames.OrderSaga);
+        var endpoint = await Harness.Bus.GetSendEndpoint(QueueNames.OrderSaga);
         await endpoint.Send(message);
     }
 
@@ -108,11 +125,15 @@ public sealed class OrderSagaHost : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<OrderDbContext>().Orders.CountAsync(o => o.CorrelationId == orderId);
     }
 
-    public int SentCount<T>(Guid orderId, Func<T, Guid> key)
-        where T : class => Harness.Sent.Select<T>(m => key(m.Context.Message) == orderId).Count();
+    public IReadOnlyList<T> Recorded<T>()
+        where T : class => _provider.GetRequiredService<MessageRecorder>().Of<T>();
 
-    public int PublishedCount<T>(Guid orderId, Func<T, Guid> key)
-        where T : class => Harness.Published.Select<T>(m => key(m.Context.Message) == orderId).Count();
+    public int SentCount<T>(Guid orderId, Func<T, Guid> key)
+        where T : class => Recorded<T>().Count(m => key(m) == orderId);
+
+    static void Record<T>(IBusRegistrationConfigurator bus, Uri queue)
+        where T : class =>
+        bus.AddConsumer<Recorder<T>>().Endpoint(e => e.Name = queue.AbsolutePath);
 
     // Waits until the harness has seen N sends of a command (sends happen after the saga's transaction commits).
     public async Task WaitForSentAsync<T>(Guid orderId, Func<T, Guid> key, int count = 1)

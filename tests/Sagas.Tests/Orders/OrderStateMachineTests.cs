@@ -18,20 +18,20 @@ public sealed class OrderStateMachineTests
         await host.SendToSagaAsync(order);
         await host.WaitForSentAsync<ReserveInventory>(order.OrderId, m => m.OrderId);
         Assert.Equal(order.Lines.Select(l => (l.ProductId, l.Quantity)),
-            host.Harness.Sent.Select<ReserveInventory>().Single().Context.Message.Lines.Select(l => (l.ProductId, l.Quantity)));
+            host.Recorded<ReserveInventory>().Single().Lines.Select(l => (l.ProductId, l.Quantity)));
 
         await host.PublishAsync(new InventoryReserved { OrderId = order.OrderId, ReservedAt = DateTimeOffset.UtcNow });
         await host.WaitForSentAsync<AssessFraud>(order.OrderId, m => m.OrderId);
         await host.PublishAsync(new FraudAssessed { OrderId = order.OrderId, Score = 0.05, Reasons = [] });
         await host.WaitForSentAsync<ChargePayment>(order.OrderId, m => m.OrderId);
-        var charge = host.Harness.Sent.Select<ChargePayment>().Single().Context.Message;
+        var charge = host.Recorded<ChargePayment>().Single();
         Assert.Equal(132.30m, charge.Amount);
         Assert.Equal("tok_visa", charge.PaymentToken);
 
         await host.PublishAsync(new PaymentCompleted { OrderId = order.OrderId, Amount = 132.30m, Currency = "EUR", GatewayReference = "ch_1" });
         await host.WaitForSentAsync<CreateShipment>(order.OrderId, m => m.OrderId);
         Assert.Equal(1, host.SentCount<CommitInventory>(order.OrderId, m => m.OrderId));
-        Assert.True(await host.Harness.Published.Any<OrderConfirmed>(m => m.Context.Message.OrderId == order.OrderId));
+        await host.WaitForSentAsync<OrderConfirmed>(order.OrderId, m => m.OrderId);
 
         await host.PublishAsync(new ShipmentCreated { OrderId = order.OrderId, Carrier = "DHL", TrackingNumber = "GC123" });
         var saga = await host.WaitForStateAsync(order.OrderId, "Completed");
@@ -44,7 +44,7 @@ public sealed class OrderStateMachineTests
              "AwaitingPayment>Confirmed:PaymentCompleted", "Confirmed>Completed:ShipmentCreated"],
             saga.History.Select(t => $"{t.From}>{t.To}:{t.Event}"));
         Assert.All(saga.History, t => Assert.NotNull(t.MessageId));
-        Assert.True(await host.Harness.Published.Any<OrderCompleted>(m => m.Context.Message.OrderId == order.OrderId));
+        await host.WaitForSentAsync<OrderCompleted>(order.OrderId, m => m.OrderId);
         Assert.Equal(0, host.SentCount<ReleaseInventory>(order.OrderId, m => m.OrderId));
     }
 
@@ -62,7 +62,7 @@ public sealed class OrderStateMachineTests
         Assert.Contains("Stock unavailable", saga.FailureReason);
         Assert.Equal(0, host.SentCount<ChargePayment>(order.OrderId, m => m.OrderId));
         Assert.Equal(0, host.SentCount<AssessFraud>(order.OrderId, m => m.OrderId));
-        Assert.True(await host.Harness.Published.Any<OrderFailed>(m => m.Context.Message.OrderId == order.OrderId));
+        await host.WaitForSentAsync<OrderFailed>(order.OrderId, m => m.OrderId);
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public sealed class OrderStateMachineTests
             Assert.Equal(0, host.SentCount<RefundPayment>(order.OrderId, m => m.OrderId));
         if (cancelsShipment)
             await host.WaitForSentAsync<CancelShipment>(order.OrderId, m => m.OrderId);
-        Assert.True(await host.Harness.Published.Any<OrderCancelled>(m => m.Context.Message.OrderId == order.OrderId));
+        await host.WaitForSentAsync<OrderCancelled>(order.OrderId, m => m.OrderId);
         Assert.Equal($"{state}>Cancelled:CancelOrder", $"{saga.History[^1].From}>{saga.History[^1].To}:{saga.History[^1].Event}");
     }
 
