@@ -7,17 +7,19 @@ using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Hosting;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Telemetry;
 using GlobalCommerce.Sagas.Orders;
 using GlobalCommerce.Workers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = CommerceOptions.From(builder.Configuration);
+builder.AddCommerceTelemetry();
 
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
     context.ProblemDetails.Type ??= ProblemTypes.Unexpected);
 builder.Services.AddOpenApi();
-builder.Services.AddHealthChecks();
+builder.Services.AddCommerceHealthChecks();
 builder.Services.TryAddSingleton(TimeProvider.System);
 
 builder.Services.AddHostedService<DatabaseInitializer>();

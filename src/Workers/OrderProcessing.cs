@@ -10,7 +10,8 @@ using MassTransit;
 
 namespace GlobalCommerce.Workers;
 
-// Everything a worker host runs: the order saga, every domain's consumers, and the deadline sweeper.
+// Everything a worker host runs: the order saga, every domain's consumers, the deadline sweeper and the
+// orders-by-state gauge.
 // The embedded default runs the same set inside the API process.
 public static class OrderProcessing
 {
@@ -28,6 +29,7 @@ public static class OrderProcessing
         bus.AddSingleton(sweeper);
         bus.AddSingleton<DeadlineSweeper>();
         bus.AddHostedService(provider => provider.GetRequiredService<DeadlineSweeper>());
+        bus.AddHostedService<OrdersByStateGauge>();
         return bus;
     }
 }

@@ -2,6 +2,7 @@ using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Hosting;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Telemetry;
 
 namespace GlobalCommerce.Workers;
 
@@ -13,10 +14,11 @@ public static class WorkerHost
     {
         var builder = WebApplication.CreateBuilder(args);
         var options = CommerceOptions.From(builder.Configuration);
+        builder.AddCommerceTelemetry();
 
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddCommerceBus(options, bus => bus.AddOrderProcessing(builder.Configuration, options));
-        builder.Services.AddHealthChecks();
+        builder.Services.AddCommerceHealthChecks();
 
         var app = builder.Build();
         app.MapCommerceHealthChecks();

@@ -89,6 +89,7 @@ public static class OrderEndpoints
         // Stored first, sent second: if the send is lost the sweeper re-sends from the stored request.
         var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
         await saga.Send(order, cancellationToken);
+        OrderMetrics.OrderSubmitted();
         return Accepted(order.OrderId);
     }
 

@@ -301,6 +301,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 return Task.CompletedTask;
 
             var now = clock.GetUtcNow();
+            // Initial has no entry time of its own: an order waits in it from the API's acceptance until the saga takes it up.
+            var enteredAt = previousState.Equals(context.StateMachine.Initial) ? context.Saga.SubmittedAt : context.Saga.UpdatedAt;
+            OrderMetrics.RecordStep(previousState.Name, currentState.Name, now - enteredAt);
             context.Saga.UpdatedAt = now;
             context.Saga.History.Add(new OrderTransition
             {
