@@ -6,6 +6,7 @@ using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Hosting;
 using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Telemetry;
 using GlobalCommerce.Sagas.Orders;
@@ -24,6 +25,7 @@ builder.Services.TryAddSingleton(TimeProvider.System);
 
 builder.Services.AddHostedService<DatabaseInitializer>();
 builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInventoryDatabase(options);
+builder.Services.AddBusOutbox<OrderDbContext>();
 if (options.SeedDemoCatalog)
     builder.Services.AddHostedService<DemoCatalogSeeder>();
 builder.Services.AddCommerceBus(options, bus =>

@@ -5,6 +5,7 @@ using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Sagas.Orders;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
@@ -43,7 +44,7 @@ public static class OrderEndpoints
     }
 
     static async Task<IResult> SubmitAsync(HttpRequest http, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        OrderDbContext orders, CatalogDbContext catalog, ISendEndpointProvider send, TimeProvider clock, CancellationToken cancellationToken)
+        OrderDbContext orders, CatalogDbContext catalog, BusOutbox<OrderDbContext> outbox, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (request, problem) = await ReadJsonAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
         if (problem is not null)
@@ -61,9 +62,11 @@ public static class OrderEndpoints
         var hash = Hash(request);
         if (idempotencyKey is not null
             && await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
-            return await ReplayAsync(earlier, hash, orders, send, cancellationToken);
+            return Replay(earlier, hash);
 
         var order = Price(request, products, clock.GetUtcNow());
+        // The accepted order and the SubmitOrder that starts its saga commit together; delivery follows the commit.
+        outbox.Send(QueueNames.OrderSaga, order);
         orders.Requests.Add(new OrderRequest
         {
             OrderId = order.OrderId,
@@ -72,43 +75,28 @@ public static class OrderEndpoints
             RequestHash = hash,
             Submission = JsonSerializer.Serialize(order, Json),
             AcceptedAt = order.SubmittedAt,
-            SendAttempts = 1,
         });
         try
         {
-            await orders.SaveChangesAsync(cancellationToken);
+            await outbox.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException) when (idempotencyKey is not null)
         {
             // A concurrent retry with the same key stored first: answer as that request was answered.
             orders.ChangeTracker.Clear();
             var winner = await orders.Requests.AsNoTracking().SingleAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken);
-            return await ReplayAsync(winner, hash, orders, send, cancellationToken);
+            return Replay(winner, hash);
         }
 
-        // Stored first, sent second: if the send is lost the sweeper re-sends from the stored request.
-        var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
-        await saga.Send(order, cancellationToken);
         OrderMetrics.OrderSubmitted();
         return Accepted(order.OrderId);
     }
 
-    static async Task<IResult> ReplayAsync(OrderRequest earlier, string hash, OrderDbContext orders, ISendEndpointProvider send, CancellationToken cancellationToken)
-    {
-        if (earlier.RequestHash != hash)
-            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, type: ProblemTypes.IdempotencyKeyReused,
-                title: "Idempotency key already used for a different request",
-                detail: $"The key was first used for order {earlier.OrderId} with another body. Use a new key for a new order.");
-
-        // The first attempt may have died between storing and sending; the saga ignores a duplicate SubmitOrder.
-        if (!await orders.Orders.AnyAsync(o => o.CorrelationId == earlier.OrderId, cancellationToken))
-        {
-            var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
-            await saga.Send(JsonSerializer.Deserialize<SubmitOrder>(earlier.Submission, Json)!, cancellationToken);
-        }
-
-        return Accepted(earlier.OrderId);
-    }
+    static IResult Replay(OrderRequest earlier, string hash) => earlier.RequestHash == hash
+        ? Accepted(earlier.OrderId)
+        : Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, type: ProblemTypes.IdempotencyKeyReused,
+            title: "Idempotency key already used for a different request",
+            detail: $"The key was first used for order {earlier.OrderId} with another body. Use a new key for a new order.");
 
     static async Task<IResult> GetAsync(Guid id, OrderDbContext orders, CancellationToken cancellationToken)
     {
@@ -127,7 +115,7 @@ public static class OrderEndpoints
             [.. submitted.Lines.Select(ToResponse)], null, null, null, null, null, submitted.SubmittedAt, accepted.AcceptedAt, null, []));
     }
 
-    static async Task<IResult> CancelAsync(Guid id, HttpRequest http, OrderDbContext orders, ISendEndpointProvider send, CancellationToken cancellationToken)
+    static async Task<IResult> CancelAsync(Guid id, HttpRequest http, OrderDbContext orders, BusOutbox<OrderDbContext> outbox, CancellationToken cancellationToken)
     {
         var (body, problem) = await ReadJsonAsync<CancelOrderRequest>(http, required: false, cancellationToken);
         if (problem is not null)
@@ -154,13 +142,13 @@ public static class OrderEndpoints
                 return Problems.Problems.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
         }
 
-        var saga = await send.GetSendEndpoint(QueueNames.OrderSaga);
-        await saga.Send(new CancelOrder
+        outbox.Send(QueueNames.OrderSaga, new CancelOrder
         {
             OrderId = id,
             Reason = string.IsNullOrWhiteSpace(body?.Reason) ? "Cancelled by the customer" : body.Reason,
             RequestedBy = "customer",
-        }, cancellationToken);
+        });
+        await outbox.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/orders/{id}");
     }
 

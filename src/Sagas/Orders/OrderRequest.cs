@@ -1,7 +1,8 @@
 namespace GlobalCommerce.Sagas.Orders;
 
-// An order the API accepted (202) and must never lose: stored before SubmitOrder is sent, and re-sent by the
-// sweeper while no saga exists for it. Also the record behind the Idempotency-Key header.
+// An order the API accepted (202) and must never lose: stored in the same transaction as the bus-outbox message that
+// carries its SubmitOrder. Also the record behind the Idempotency-Key header and the "Submitted" state shown
+// before the saga has started.
 public class OrderRequest
 {
     public Guid OrderId { get; set; }
@@ -12,10 +13,8 @@ public class OrderRequest
 
     public required string RequestHash { get; set; }
 
-    // The SubmitOrder message as JSON, so a re-send is byte-for-byte the accepted order.
+    // The SubmitOrder message as JSON: the order exactly as accepted.
     public required string Submission { get; set; }
 
     public DateTimeOffset AcceptedAt { get; set; }
-
-    public int SendAttempts { get; set; }
 }

@@ -25,6 +25,12 @@ public static class OutboxModel
         outbox.Property(m => m.DestinationAddress).HasMaxLength(256);
         outbox.Property(m => m.ResponseAddress).HasMaxLength(256);
         outbox.Property(m => m.FaultAddress).HasMaxLength(256);
+
+        var busOutbox = modelBuilder.Entity<BusOutboxMessage>();
+        busOutbox.ToTable("bus_outbox_message");
+        busOutbox.HasKey(m => m.Id);
+        busOutbox.Property(m => m.Destination).HasMaxLength(256);
+        busOutbox.Property(m => m.TraceParent).HasMaxLength(64);
         return modelBuilder;
     }
 }

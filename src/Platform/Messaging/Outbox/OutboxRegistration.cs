@@ -35,6 +35,18 @@ public static class OutboxRegistration
         return bus;
     }
 
+    // For code outside a consumer (the API): BusOutbox<TDbContext> stores messages with the caller's changes and
+    // BusOutboxDeliveryService<TDbContext> sends them once committed.
+    public static IServiceCollection AddBusOutbox<TDbContext>(this IServiceCollection services)
+        where TDbContext : DbContext
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<BusOutboxSignal>();
+        services.TryAddScoped<BusOutbox<TDbContext>>();
+        services.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
+        return services;
+    }
+
     public static void UseEntityFrameworkOutbox<TDbContext>(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
         where TDbContext : DbContext
     {
