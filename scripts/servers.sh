@@ -3,7 +3,7 @@
 # Developer convenience: keep the test servers running between `dotnet test` runs.
 #
 #   scripts/servers.sh start DIR   # start PostgreSQL, RabbitMQ, Redis under DIR
-#   source DIR/env                 # exports GC_TEST_POSTGRES / _RABBITMQ / _REDIS
+#   source DIR/env                 # exports GC_TEST_POSTGRES / _RABBITMQ (+ _RABBITMQ_CTL) / _REDIS
 #   dotnet test GlobalCommerce.sln
 #   scripts/servers.sh stop DIR    # from any shell
 #
@@ -47,7 +47,7 @@ start)
         exit 1
     fi
     # Single-quoted so the file reads naturally (the values contain ';').
-    for var in GC_TEST_POSTGRES GC_TEST_RABBITMQ GC_TEST_RABBITMQ_STREAM_PORT GC_TEST_REDIS; do
+    for var in GC_TEST_POSTGRES GC_TEST_RABBITMQ GC_TEST_RABBITMQ_STREAM_PORT GC_TEST_RABBITMQ_CTL GC_TEST_REDIS; do
         printf "export %s='%s'\n" "$var" "${!var}"
     done >"$dir/env"
     echo "[servers] ready; run: source $dir/env"

@@ -4,7 +4,7 @@
 #
 # Source this file, then:
 #   gc_start_postgres DIR   -> exports GC_TEST_POSTGRES
-#   gc_start_rabbitmq DIR   -> exports GC_TEST_RABBITMQ (+ GC_TEST_RABBITMQ_STREAM_PORT)
+#   gc_start_rabbitmq DIR   -> exports GC_TEST_RABBITMQ (+ GC_TEST_RABBITMQ_STREAM_PORT, GC_TEST_RABBITMQ_CTL)
 #   gc_start_redis DIR      -> exports GC_TEST_REDIS
 #   gc_start_all DIR        -> the three above under DIR/{postgres,rabbitmq,redis},
 #                              booting RabbitMQ in parallel with the others
@@ -305,6 +305,17 @@ RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}
 EOF
     printf 'GC_KIND=rabbitmq\nGC_PORT=%s\nGC_STREAM_PORT=%s\nGC_NODE=%s\nGC_RABBIT_BIN=%q\n' \
         "$port" "$sport" "$node" "$bin" >"$dir/gc-server.state"
+
+    # rabbitmqctl bound to this node and its environment, for tests that administer the broker (a virtual host
+    # per test, stop_app/start_app to restart it under load). Usage: DIR/rabbitmqctl <command> [args...]
+    cat >"$dir/rabbitmqctl" <<EOF
+#!/usr/bin/env bash
+set -a
+. $(printf %q "$dir/rabbitmq.env")
+set +a
+exec $(printf %q "$bin/rabbitmqctl") -q -n $node "\$@"
+EOF
+    chmod +x "$dir/rabbitmqctl"
     _gc_remember "$dir"
 
     # Our own epmd, started explicitly: if the node started it, it would daemonize
@@ -356,6 +367,7 @@ _gc_rabbit_wait() {
     fi
     export GC_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$GC_PORT/"
     export GC_TEST_RABBITMQ_STREAM_PORT=$GC_STREAM_PORT
+    export GC_TEST_RABBITMQ_CTL=$dir/rabbitmqctl
     _gc_log "rabbitmq up on 127.0.0.1:$GC_PORT, stream on :$GC_STREAM_PORT, node $GC_NODE ($(_gc_since "$_GC_RABBIT_T0"))"
 }
 

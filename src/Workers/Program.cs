@@ -1,6 +1,7 @@
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Hosting;
 using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Messaging.FaultInjection;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Telemetry;
 
@@ -19,6 +20,8 @@ public static class WorkerHost
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddCommerceBus(options, bus => bus.AddOrderProcessing(builder.Configuration, options));
         builder.Services.AddCommerceHealthChecks();
+        // Off unless a fault-survival test asks for it (Commerce:Testing, FaultInjection environment only).
+        builder.Services.AddFaultInjection(builder.Configuration, builder.Environment);
 
         var app = builder.Build();
         app.MapCommerceHealthChecks();

@@ -78,14 +78,17 @@ public sealed class HostProcess : IAsyncDisposable
         throw new TimeoutException($"Host at {Address} not ready after {timeout}:\n{Output}");
     }
 
-    public async ValueTask DisposeAsync()
+    // SIGKILL, like a crash or the OOM killer: no graceful shutdown, in-flight messages and transactions just stop.
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
-        {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
+        await _process.WaitForExitAsync();
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
     }
 

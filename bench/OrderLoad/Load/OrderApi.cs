@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace GlobalCommerce.Bench.OrderLoad.Load;
+
+// The platform's public HTTP API, as a customer's client uses it (README: POST /api/orders, GET /api/orders/{id}).
+public sealed class OrderApi : IDisposable
+{
+    readonly HttpClient _http;
+
+    public OrderApi(Uri address)
+    {
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            // Open loop may have hundreds of requests outstanding; each needs its own HTTP/1.1 connection.
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        })
+        {
+            BaseAddress = address,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public async Task<IReadOnlyList<Product>> ProductsAsync(CancellationToken cancellationToken)
+    {
+        await using var stream = await _http.GetStreamAsync(new Uri("/api/products", UriKind.Relative), cancellationToken);
+        using var json = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return [.. json.RootElement.EnumerateArray().Select(product => new Product(
+            product.GetProperty("id").GetGuid(), product.GetProperty("sku").GetString()!, product.GetProperty("available").GetInt32()))];
+    }
+
+    // One line of quantity 1, a customer never seen before (the fraud rules score more than 5 orders per customer per
+    // hour), and a card that always succeeds: every order should end Completed.
+    public async Task<Guid> SubmitAsync(Guid productId, CancellationToken cancellationToken)
+    {
+        var body = string.Create(CultureInfo.InvariantCulture, $$"""
+            {"customerId":"{{Guid.NewGuid()}}","items":[{"productId":"{{productId}}","quantity":1}],"shippingAddress":{"name":"Bench Customer","line1":"1 Load Street","city":"Berlin","postalCode":"10115","country":"DE"},"paymentToken":"tok_visa"}
+            """);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/orders", UriKind.Relative))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        // As a careful client would: a retry of this request could never create a second order.
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            throw new OrderApiException($"POST answered {(int)response.StatusCode}");
+        var location = response.Headers.Location?.OriginalString
+            ?? throw new OrderApiException("POST answered 202 without a Location");
+        return Guid.Parse(location.AsSpan(location.LastIndexOf('/') + 1));
+    }
+
+    public async Task<OrderStatus?> GetAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri($"/api/orders/{orderId}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+            return null;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var json = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        var root = json.RootElement;
+        var state = root.GetProperty("state").GetString()!;
+        if (!OrderStatus.IsTerminal(state))
+            return new OrderStatus(state, default, []);
+        return new OrderStatus(state, root.GetProperty("submittedAt").GetDateTimeOffset(),
+            [.. root.GetProperty("history").EnumerateArray().Select(transition => new Transition(
+                transition.GetProperty("to").GetString()!, transition.GetProperty("at").GetDateTimeOffset()))]);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+public sealed record Product(Guid Id, string Sku, int Available);
+
+public sealed record Transition(string To, DateTimeOffset At);
+
+// History and submission time are read only once the order has ended; until then only the state matters.
+public sealed record OrderStatus(string State, DateTimeOffset SubmittedAt, IReadOnlyList<Transition> History)
+{
+    public static bool IsTerminal(string state) => state is "Completed" or "Failed" or "Cancelled";
+}
+
+public sealed class OrderApiException(string message) : Exception(message);

@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace GlobalCommerce.EndToEnd.Tests.Faults;
+
+public sealed partial class DuplicateDeliveryTests(ITestOutputHelper output)
+{
+    static readonly Dictionary<string, string> DuplicateSends = new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "FaultInjection",
+        ["Commerce__Testing__DuplicateSends"] = "true",
+    };
+
+    [Fact]
+    public async Task Commands_delivered_twice_reserve_charge_and_ship_each_order_once()
+    {
+        await using var platform = await FaultPlatform.StartAsync(workerSettings: DuplicateSends);
+        var run = await FaultScenario.RunAsync(platform, output, orders: 150, seed: 4, fault: () => Task.CompletedTask);
+
+        var copies = DuplicateLine().Matches(platform.WorkerOutput())
+            .GroupBy(m => m.Groups["type"].Value)
+            .ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine("commands delivered twice: " + string.Join(", ", copies.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
+        output.WriteLine(run.Report.TableRow("Every command delivered twice",
+            $"worker switch `Commerce__Testing__DuplicateSends`: each command re-sent under a new MessageId ({copies.Values.Sum()} copies)"));
+        Assert.True(run.Report.Holds, run.Report + "\n" + platform.Logs());
+        // The fault really ran: every order's first command was copied, and so were the charges and shipments.
+        Assert.True(copies.GetValueOrDefault("SubmitOrder") >= run.Orders.Count, $"SubmitOrder copied {copies.GetValueOrDefault("SubmitOrder")} times");
+        Assert.True(copies.GetValueOrDefault("ReserveInventory") >= run.Orders.Count, $"ReserveInventory copied {copies.GetValueOrDefault("ReserveInventory")} times");
+        Assert.True(copies.GetValueOrDefault("ChargePayment") > 0 && copies.GetValueOrDefault("CreateShipment") > 0, "no charge or shipment was copied");
+        Assert.True(run.Report.Completed > 0, run.Report.ToString());
+    }
+
+    [Fact]
+    public async Task The_duplicate_sends_switch_is_refused_outside_the_fault_injection_environment()
+    {
+        await using var worker = HostProcess.Start("Workers", new Dictionary<string, string> { ["Commerce__Testing__DuplicateSends"] = "true" });
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("honoured only in the FaultInjection environment", refused.Message, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"Fault injection: (?<type>\w+) \S+ delivered again")]
+    private static partial Regex DuplicateLine();
+}

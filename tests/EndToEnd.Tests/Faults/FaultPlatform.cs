@@ -1,0 +1,166 @@
+using Npgsql;
+
+namespace GlobalCommerce.EndToEnd.Tests.Faults;
+
+// The platform in real mode for one fault test, and the handles to hurt it: the API and worker(s) as separate
+// processes on their own RabbitMQ virtual host and their own databases, with deadlines short enough for CI.
+public sealed class FaultPlatform : IAsyncDisposable
+{
+    static readonly string[] Domains = ["orders", "inventory", "fraud", "payments", "shipping", "notifications", "catalog"];
+
+    readonly Dictionary<string, string> _workerEnvironment;
+    // Every host ever started, killed ones included: their logs explain a failure.
+    readonly List<(string Name, HostProcess Host)> _hosts = [];
+    readonly HostProcess?[] _workers;
+    int _workerStarts;
+
+    FaultPlatform(TestBroker broker, string virtualHost, string postgres, string prefix, Dictionary<string, string> workerEnvironment, int workers)
+    {
+        Broker = broker;
+        VirtualHost = virtualHost;
+        PostgresServer = postgres;
+        DatabasePrefix = prefix;
+        _workerEnvironment = workerEnvironment;
+        _workers = new HostProcess?[workers];
+    }
+
+    public TestBroker Broker { get; }
+
+    public string VirtualHost { get; }
+
+    public string PostgresServer { get; }
+
+    public string DatabasePrefix { get; }
+
+    public HttpClient Client { get; private set; } = null!;
+
+    // workerSettings: extra environment for the worker(s) only, e.g. a fault-injection switch.
+    public static async Task<FaultPlatform> StartAsync(IReadOnlyDictionary<string, string>? workerSettings = null, int workers = 1)
+    {
+        var postgres = Environment.GetEnvironmentVariable("GC_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("GC_TEST_POSTGRES is not set: run the suite with scripts/test.sh.");
+        var broker = TestBroker.FromEnvironment();
+        var virtualHost = await broker.CreateVirtualHostAsync();
+        var prefix = "fault" + Guid.NewGuid().ToString("N")[..8] + "_";
+        var common = new Dictionary<string, string>
+        {
+            ["Commerce__Transport"] = "RabbitMq",
+            ["Commerce__RabbitMqUrl"] = broker.AddressOf(virtualHost).ToString(),
+            ["Commerce__DatabaseProvider"] = "Postgres",
+            ["Commerce__PostgresConnection"] = postgres,
+            ["Commerce__DatabasePrefix"] = prefix,
+            // Fast enough that a lost reply is re-sent (and a hopeless step compensated) within seconds, not minutes.
+            ["Commerce__Sweeper__Interval"] = "00:00:00.500",
+            ["Commerce__Orders__StepTimeout"] = "00:00:05",
+            ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
+        };
+        var workerEnvironment = new Dictionary<string, string>(common);
+        foreach (var (key, value) in workerSettings ?? new Dictionary<string, string>())
+            workerEnvironment[key] = value;
+
+        var platform = new FaultPlatform(broker, virtualHost, postgres, prefix, workerEnvironment, workers);
+        try
+        {
+            var api = HostProcess.Start("Api", new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" });
+            platform._hosts.Add(("api", api));
+            var ready = new List<Task> { api.WaitUntilReadyAsync(TimeSpan.FromSeconds(120)) };
+            for (var i = 0; i < workers; i++)
+                ready.Add(platform.StartWorkerAsync(i));
+            await Task.WhenAll(ready);
+            platform.Client = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromSeconds(30) };
+            return platform;
+        }
+        catch
+        {
+            await platform.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task StartWorkerAsync(int index = 0)
+    {
+        if (_workers[index] is not null)
+            throw new InvalidOperationException($"Worker {index} is running; kill it first.");
+        var worker = HostProcess.Start("Workers", _workerEnvironment);
+        _workers[index] = worker;
+        _hosts.Add(($"worker {index} start {++_workerStarts}", worker));
+        await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+    }
+
+    public async Task KillWorkerAsync(int index = 0)
+    {
+        var worker = _workers[index] ?? throw new InvalidOperationException($"Worker {index} is not running.");
+        await worker.KillAsync();
+        _workers[index] = null;
+    }
+
+    public string WorkerOutput(int index = 0) =>
+        string.Concat(_hosts.Where(h => h.Name.StartsWith($"worker {index}", StringComparison.Ordinal)).Select(h => h.Host.Output));
+
+    // The last lines of every host's output, to attach to a failure.
+    public string Logs(int lines = 60) => string.Join("\n", _hosts.Select(h =>
+        $"--- {h.Name} ---\n" + string.Join("\n", h.Host.Output.Split('\n').TakeLast(lines))));
+
+    // No pooling: a fault test may terminate every connection to these databases, and a pooled one would come back dead.
+    public async Task<NpgsqlConnection> OpenDatabaseAsync(string domain)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresServer)
+        {
+            Database = DatabasePrefix + domain,
+            Pooling = false,
+        }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    // Orders accepted by the API that have not ended yet, straight from order_db.
+    public async Task<int> OrdersInFlightAsync()
+    {
+        await using var connection = await OpenDatabaseAsync("orders");
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM order_requests r LEFT JOIN order_states s ON s.\"CorrelationId\" = r.\"OrderId\" " +
+            "WHERE s.\"CurrentState\" IS NULL OR s.\"CurrentState\" NOT IN ('Completed', 'Failed', 'Cancelled')", connection);
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    // What an operator's pg_terminate_backend (or a failover) does to the hosts: every open connection to this
+    // platform's databases is cut mid-whatever. Returns how many were cut.
+    public async Task<int> TerminateDatabaseConnectionsAsync()
+    {
+        await using var connection = await OpenServerAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname LIKE @prefix AND pid <> pg_backend_pid()",
+            connection);
+        command.Parameters.AddWithValue("prefix", DatabasePrefix.Replace("_", "\\_", StringComparison.Ordinal) + "%");
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        foreach (var (_, host) in _hosts)
+            await host.DisposeAsync();
+        // For post-mortems: GC_FAULT_LOGS=DIR keeps every host's whole output, a failure message shows only the tails.
+        if (Environment.GetEnvironmentVariable("GC_FAULT_LOGS") is { Length: > 0 } logs)
+        {
+            Directory.CreateDirectory(Path.Combine(logs, VirtualHost));
+            foreach (var (name, host) in _hosts)
+                await File.WriteAllTextAsync(Path.Combine(logs, VirtualHost, name.Replace(' ', '-') + ".log"), host.Output);
+        }
+
+        await Broker.DeleteVirtualHostAsync(VirtualHost);
+        await using var connection = await OpenServerAsync();
+        foreach (var domain in Domains)
+        {
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabasePrefix}{domain}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    async Task<NpgsqlConnection> OpenServerAsync()
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresServer) { Database = "postgres", Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+}
