@@ -25,8 +25,8 @@ public sealed class Report(BenchOptions options, BenchEnvironment environment, I
         text.AppendLine(markdown ? "# Order benchmark" : "==== order benchmark ====");
         text.AppendLine($"{finishedAt:yyyy-MM-dd HH:mm} UTC, {environment.Commit}");
         text.AppendLine($"machine: {environment.Machine}");
-        text.AppendLine($"phases of {options.Duration.TotalSeconds:0} s (steady window skips the first {Math.Min(3, options.Duration.TotalSeconds / 5):0.#} s), "
-            + $"warm-up {options.Warmup.TotalSeconds:0} s, raw baselines {options.RawDuration.TotalSeconds:0} s each");
+        text.AppendLine($"phases of {options.Duration.TotalSeconds:0} s (completed/s counts the load window minus its first fifth, at most 3 s), "
+            + $"warm-up at least {options.Warmup.TotalSeconds:0} s and until the JIT settles, raw baselines {options.RawDuration.TotalSeconds:0} s each");
         foreach (var mode in modes)
         {
             text.AppendLine();
@@ -125,7 +125,7 @@ public sealed class Report(BenchOptions options, BenchEnvironment environment, I
             + $"({db.Transactions} transactions; commits counted in the window: {db.CountedCommits}); CPU ms per tx: {Cpu(db.CpuSecondsPerTransaction)}");
         text.AppendLine(Targets(mode));
         text.AppendLine($"products ordered (stock at start): {string.Join(", ", mode.Products)}");
-        text.AppendLine($"host logs: {mode.WorkDirectory}");
+        text.AppendLine($"host logs (kept with GC_BENCH_KEEP_TMP=1): {mode.WorkDirectory}");
         foreach (var phase in mode.Phases)
         {
             text.AppendLine();
