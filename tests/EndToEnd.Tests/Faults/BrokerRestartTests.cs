@@ -7,16 +7,19 @@ public sealed class BrokerRestartTests(ITestOutputHelper output)
     [Fact]
     public async Task Orders_survive_a_rabbitmq_restart_under_load()
     {
-        await using var platform = await FaultPlatform.StartAsync();
+        await using var platform = await FaultPlatform.StartAsync(new Dictionary<string, string> { ["Logging__LogLevel__MassTransit"] = "Debug", ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff " });
         var inFlightAtStop = 0;
         var run = await FaultScenario.RunAsync(platform, output, orders: 150, seed: 2, fault: async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(2));
             inFlightAtStop = await platform.OrdersInFlightAsync();
             // stop_app takes every connection and queue down with the node; quorum queues recover from disk on start_app.
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} stop");
             await platform.Broker.StopAppAsync();
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} stopped");
             await Task.Delay(TimeSpan.FromSeconds(3));
             await platform.Broker.StartAppAsync();
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} started");
         });
 
         output.WriteLine($"orders in flight when the broker stopped: {inFlightAtStop}");
