@@ -156,19 +156,38 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # No lingering MSBuild worker nodes after the run.
 export MSBUILDDISABLENODEREUSE=1
 
-say "dotnet test $SOLUTION -c Release${*:+ $*}"
-# One .trx per test project in RESULTS. The output is also kept so the trx
-# count can be checked against the "Results File:" lines (see below).
 DOTNET_LOG=$TMP/dotnet-test.log
-set +e
-dotnet test "$SOLUTION" -c Release \
-    --results-directory "$RESULTS" \
-    --logger "trx;LogFilePrefix=gc" \
-    --logger "console;verbosity=normal" \
-    "$@" 2>&1 | tee "$DOTNET_LOG"
-DOTNET_RC=${PIPESTATUS[0]}
-set -e
-phase_done "dotnet test finished (exit $DOTNET_RC)"
+: >"$DOTNET_LOG"
+DOTNET_RC=0
+# run_tests LABEL ARGS...: one `dotnet test` invocation; its .trx files land in
+# RESULTS and its output is appended to DOTNET_LOG (the "Results File:" lines
+# are checked against the .trx count below).
+run_tests() {
+    local label=$1 rc
+    shift
+    say "$label: dotnet test $*"
+    set +e
+    dotnet test "$@" -c Release \
+        --results-directory "$RESULTS" \
+        --logger "trx;LogFilePrefix=gc" \
+        --logger "console;verbosity=normal" 2>&1 | tee -a "$DOTNET_LOG"
+    rc=${PIPESTATUS[0]}
+    set -e
+    ((rc != 0)) && DOTNET_RC=$rc
+    phase_done "$label finished (exit $rc)"
+}
+
+if (($# > 0)); then
+    run_tests "selected tests" "$SOLUTION" "$@"
+else
+    # Phase 1: every test project side by side, except the fault-survival
+    # scenarios. Phase 2: those alone (serially, see
+    # tests/EndToEnd.Tests/Faults/SerialExecution.cs): they kill processes,
+    # restart the broker and drive the cores flat out, so they must not share
+    # the machine with other test projects.
+    run_tests "suite" "$SOLUTION" --filter "Category!=Faults"
+    run_tests "fault survival" tests/EndToEnd.Tests/EndToEnd.Tests.csproj --no-build --filter "Category=Faults"
+fi
 
 # --------------------------------------------------------------------------
 # Summary, summed over every .trx (one per test project / target framework).

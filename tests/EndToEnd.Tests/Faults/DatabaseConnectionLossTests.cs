@@ -2,6 +2,7 @@ using Xunit.Abstractions;
 
 namespace GlobalCommerce.EndToEnd.Tests.Faults;
 
+[Trait("Category", "Faults")]
 public sealed class DatabaseConnectionLossTests(ITestOutputHelper output)
 {
     [Fact]
@@ -24,7 +25,7 @@ public sealed class DatabaseConnectionLossTests(ITestOutputHelper output)
         output.WriteLine($"{terminated} connections terminated in {rounds} rounds");
         output.WriteLine(run.Report.TableRow("PostgreSQL connections dropped",
             $"`pg_terminate_backend` on every connection of the platform's databases every 0.5 s for 10 s ({terminated} connections cut)"));
-        Assert.True(run.Report.Holds, run.Report + "\n" + platform.Logs());
+        await platform.AssertHoldsAsync(run.Report);
         Assert.True(terminated > rounds, $"only {terminated} connections cut in {rounds} rounds: the hosts were idle");
         Assert.True(run.Report.Completed > 0, run.Report.ToString());
     }

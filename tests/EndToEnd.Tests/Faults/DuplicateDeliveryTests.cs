@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace GlobalCommerce.EndToEnd.Tests.Faults;
 
+[Trait("Category", "Faults")]
 public sealed partial class DuplicateDeliveryTests(ITestOutputHelper output)
 {
     static readonly Dictionary<string, string> DuplicateSends = new()
@@ -23,7 +24,7 @@ public sealed partial class DuplicateDeliveryTests(ITestOutputHelper output)
         output.WriteLine("commands delivered twice: " + string.Join(", ", copies.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
         output.WriteLine(run.Report.TableRow("Every command delivered twice",
             $"worker switch `Commerce__Testing__DuplicateSends`: each command re-sent under a new MessageId ({copies.Values.Sum()} copies)"));
-        Assert.True(run.Report.Holds, run.Report + "\n" + platform.Logs());
+        await platform.AssertHoldsAsync(run.Report);
         // The fault really ran: every order's first command was copied, and so were the charges and shipments.
         Assert.True(copies.GetValueOrDefault("SubmitOrder") >= run.Orders.Count, $"SubmitOrder copied {copies.GetValueOrDefault("SubmitOrder")} times");
         Assert.True(copies.GetValueOrDefault("ReserveInventory") >= run.Orders.Count, $"ReserveInventory copied {copies.GetValueOrDefault("ReserveInventory")} times");

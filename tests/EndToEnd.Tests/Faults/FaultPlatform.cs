@@ -97,9 +97,43 @@ public sealed class FaultPlatform : IAsyncDisposable
     public string WorkerOutput(int index = 0) =>
         string.Concat(_hosts.Where(h => h.Name.StartsWith($"worker {index}", StringComparison.Ordinal)).Select(h => h.Host.Output));
 
-    // The last lines of every host's output, to attach to a failure.
-    public string Logs(int lines = 60) => string.Join("\n", _hosts.Select(h =>
-        $"--- {h.Name} ---\n" + string.Join("\n", h.Host.Output.Split('\n').TakeLast(lines))));
+    public async Task AssertHoldsAsync(InvariantReport report)
+    {
+        if (!report.Holds)
+            Assert.Fail(report + "\n" + await DiagnoseAsync());
+    }
+
+    // For a failure message: what the broker and each live host's readiness say, and the last lines of every host's output.
+    public async Task<string> DiagnoseAsync(int lines = 60)
+    {
+        var report = new System.Text.StringBuilder();
+        try
+        {
+            report.AppendLine(await Broker.DescribeAsync(VirtualHost));
+        }
+        catch (InvalidOperationException exception)
+        {
+            report.AppendLine(exception.Message);
+        }
+
+        var live = _workers.Select((worker, i) => (Name: $"worker {i}", Host: worker)).Prepend(("api", _hosts[0].Host));
+        foreach (var (name, host) in live.Where(h => h.Host is not null))
+        {
+            using var http = new HttpClient { BaseAddress = host!.Address, Timeout = TimeSpan.FromSeconds(5) };
+            try
+            {
+                report.AppendLine($"{name} /health/ready: {await http.GetStringAsync("/health/ready")}");
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                report.AppendLine($"{name} /health/ready: {exception.Message}");
+            }
+        }
+
+        foreach (var (name, host) in _hosts)
+            report.AppendLine($"--- {name} ---").AppendLine(string.Join("\n", host.Output.Split('\n').TakeLast(lines)));
+        return report.ToString();
+    }
 
     // No pooling: a fault test may terminate every connection to these databases, and a pooled one would come back dead.
     public async Task<NpgsqlConnection> OpenDatabaseAsync(string domain)

@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace GlobalCommerce.EndToEnd.Tests.Faults;
 
+[Trait("Category", "Faults")]
 public sealed class GatewayTimeoutTests(ITestOutputHelper output)
 {
     [Fact]
@@ -15,7 +16,7 @@ public sealed class GatewayTimeoutTests(ITestOutputHelper output)
         var silent = run.Placed.Where(o => o.PaymentToken == "tok_timeout").Select(o => o.OrderId).ToHashSet();
         output.WriteLine(run.Report.TableRow("Payment gateway never answers",
             $"{silent.Count} orders paid with `tok_timeout`: no answer within `Payments:GatewayTimeout`, `ChargePayment` re-sent on each deadline"));
-        Assert.True(run.Report.Holds, run.Report + "\n" + platform.Logs());
+        await platform.AssertHoldsAsync(run.Report);
 
         var payments = await PaymentStatusesAsync(platform, silent);
         var timedOut = run.Orders.Where(o => silent.Contains(o.OrderId) && !(o.FailureReason ?? "").StartsWith("Stock unavailable", StringComparison.Ordinal)).ToList();

@@ -38,10 +38,10 @@ public sealed class TestBroker
         return name;
     }
 
-    public Task DeleteVirtualHostAsync(string name) => CtlAsync("delete_vhost", name);
+    public async Task DeleteVirtualHostAsync(string name) => await CtlAsync("delete_vhost", name);
 
     // The whole node's RabbitMQ application, as in a broker restart; the Erlang VM (and the CLI's access) stays up.
-    public Task StopAppAsync() => CtlAsync("stop_app");
+    public async Task StopAppAsync() => await CtlAsync("stop_app");
 
     public async Task StartAppAsync()
     {
@@ -65,7 +65,12 @@ public sealed class TestBroker
         }
     }
 
-    async Task CtlAsync(params string[] arguments)
+    // What the broker sees of a virtual host, for failure messages: who is connected, and where messages wait.
+    public async Task<string> DescribeAsync(string virtualHost) =>
+        "connections:\n" + await CtlAsync("list_connections", "-p", virtualHost, "name", "state") +
+        "queues (name, ready, unacked, consumers):\n" + await CtlAsync("list_queues", "-p", virtualHost, "name", "messages_ready", "messages_unacknowledged", "consumers");
+
+    async Task<string> CtlAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo(_ctl, arguments)
         {
@@ -80,5 +85,6 @@ public sealed class TestBroker
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} exited with {process.ExitCode}: {await stdout}{await stderr}");
+        return await stdout;
     }
 }
