@@ -22,7 +22,10 @@ public static class PaymentsRegistration
         bus.AddDomainDbContext<PaymentsDbContext>(options, "payments");
         bus.AddConsumer<ChargePaymentConsumer>();
         bus.AddConsumer<RefundPaymentConsumer>();
-        bus.AddTransactionalOutbox<PaymentsDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<ChargePaymentConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<RefundPaymentConsumer>());
+        bus.AddConsumer<CheckPaymentConsumer>();
+        var names = KebabCaseEndpointNameFormatter.Instance;
+        bus.AddTransactionalOutbox<PaymentsDbContext>(configuration,
+            names.Consumer<ChargePaymentConsumer>(), names.Consumer<RefundPaymentConsumer>(), names.Consumer<CheckPaymentConsumer>());
         return bus;
     }
 }

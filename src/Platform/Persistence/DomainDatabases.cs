@@ -33,7 +33,7 @@ public static class DomainDatabases
         switch (provider)
         {
             case DatabaseProvider.Sqlite:
-                db.UseSqlite(connectionString);
+                db.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.Instance);
                 break;
             case DatabaseProvider.Postgres:
                 db.UseNpgsql(connectionString);

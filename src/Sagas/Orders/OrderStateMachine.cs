@@ -10,7 +10,8 @@ namespace GlobalCommerce.Sagas.Orders;
 
 // Flow 3 of the founding document: reserve stock, assess fraud, charge, confirm, ship, complete; compensate on
 // every failure. Each waiting state carries a durable deadline (DeadlineAt) that the worker's sweeper turns into
-// OrderDeadlineExpired: the saga re-sends the pending command up to MaxStepAttempts times, then compensates.
+// OrderDeadlineExpired: the saga re-sends the pending command up to MaxStepAttempts times, then compensates (a charge
+// nobody answered is first checked with the gateway, in VerifyingPayment, so money is never undone on a guess).
 public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
     readonly OrderSagaOptions _options;
@@ -32,6 +33,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Event(() => FraudAssessed, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => PaymentCompleted, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => PaymentDeclined, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => PaymentNotCharged, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ShipmentCreated, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ReserveInventoryFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => AssessFraudFaulted, e => { e.CorrelateById(c => c.Message.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
@@ -75,26 +77,40 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             Cancel(Compensation.ReleaseStock));
 
         During(AwaitingPayment,
-            When(PaymentCompleted)
-                .Then(context => context.Saga.PaymentReference = context.Message.GatewayReference)
-                .Then(context => ArmDeadline(context.Saga))
-                .Send(QueueNames.CommitInventory, context => new CommitInventory { OrderId = context.Saga.CorrelationId })
-                .Publish(context => new OrderConfirmed
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    CustomerId = context.Saga.CustomerId,
-                    Total = context.Saga.Total,
-                    Currency = context.Saga.Currency,
-                    PaymentReference = context.Message.GatewayReference,
-                    ConfirmedAt = _clock.GetUtcNow(),
-                })
-                .Send(QueueNames.CreateShipment, context => Ship(context.Saga))
-                .TransitionTo(Confirmed),
+            Confirm(When(PaymentCompleted)),
             Fail(When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}", Compensation.ReleaseStock),
             // A fault says nothing about whether the gateway charged: refund to be sure (the refund is a no-op without a charge).
             Fail(When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}", Compensation.ReleaseStock | Compensation.Refund),
             RetryOnDeadline(QueueNames.ChargePayment, Charge),
-            FailOnDeadline("Payment timed out", Compensation.ReleaseStock | Compensation.Refund),
+            // Out of attempts, the outcome is still unknown: ask the gateway what it did before undoing anything.
+            When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts)
+                .Then(context =>
+                {
+                    context.Saga.History.Add(new OrderTransition
+                    {
+                        OrderId = context.Saga.CorrelationId,
+                        From = context.Saga.CurrentState,
+                        To = context.Saga.CurrentState,
+                        Event = nameof(DeadlineExpired),
+                        At = _clock.GetUtcNow(),
+                        MessageId = context.MessageId,
+                        Detail = $"No payment outcome after {_options.MaxStepAttempts} attempts; asking the gateway before compensating",
+                    });
+                    ArmDeadline(context.Saga);
+                })
+                .Send(QueueNames.CheckPayment, context => new CheckPayment { OrderId = context.Saga.CorrelationId })
+                .TransitionTo(VerifyingPayment),
+            Cancel(Compensation.ReleaseStock | Compensation.Refund));
+
+        During(VerifyingPayment,
+            Confirm(When(PaymentCompleted)),
+            Fail(When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}", Compensation.ReleaseStock),
+            // The payments domain voided the payment before saying so: a charge landing later is refunded there.
+            Fail(When(PaymentNotCharged), _ => "Payment timed out: the gateway holds no charge for the order", Compensation.ReleaseStock),
+            Fail(When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}", Compensation.ReleaseStock | Compensation.Refund),
+            RetryOnDeadline(QueueNames.CheckPayment, saga => new CheckPayment { OrderId = saga.CorrelationId }),
+            // The gateway stays silent: compensate blind. The refund voids the payment, or refunds a charge found later.
+            FailOnDeadline("Payment outcome unknown", Compensation.ReleaseStock | Compensation.Refund),
             Cancel(Compensation.ReleaseStock | Compensation.Refund));
 
         During(Confirmed,
@@ -131,6 +147,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public State Pending { get; private set; } = null!;
     public State AwaitingFraudCheck { get; private set; } = null!;
     public State AwaitingPayment { get; private set; } = null!;
+    public State VerifyingPayment { get; private set; } = null!;
     public State Confirmed { get; private set; } = null!;
     public State Completed { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
@@ -144,6 +161,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public Event<FraudAssessed> FraudAssessed { get; private set; } = null!;
     public Event<PaymentCompleted> PaymentCompleted { get; private set; } = null!;
     public Event<PaymentDeclined> PaymentDeclined { get; private set; } = null!;
+    public Event<PaymentNotCharged> PaymentNotCharged { get; private set; } = null!;
     public Event<ShipmentCreated> ShipmentCreated { get; private set; } = null!;
     public Event<Fault<ReserveInventory>> ReserveInventoryFaulted { get; private set; } = null!;
     public Event<Fault<AssessFraud>> AssessFraudFaulted { get; private set; } = null!;
@@ -174,6 +192,23 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 FailedAt = _clock.GetUtcNow(),
             })
             .TransitionTo(Failed);
+
+    EventActivityBinder<OrderState, PaymentCompleted> Confirm(EventActivityBinder<OrderState, PaymentCompleted> binder) =>
+        binder
+            .Then(context => context.Saga.PaymentReference = context.Message.GatewayReference)
+            .Then(context => ArmDeadline(context.Saga))
+            .Send(QueueNames.CommitInventory, context => new CommitInventory { OrderId = context.Saga.CorrelationId })
+            .Publish(context => new OrderConfirmed
+            {
+                OrderId = context.Saga.CorrelationId,
+                CustomerId = context.Saga.CustomerId,
+                Total = context.Saga.Total,
+                Currency = context.Saga.Currency,
+                PaymentReference = context.Message.GatewayReference,
+                ConfirmedAt = _clock.GetUtcNow(),
+            })
+            .Send(QueueNames.CreateShipment, context => Ship(context.Saga))
+            .TransitionTo(Confirmed);
 
     EventActivityBinder<OrderState, CancelOrder> Cancel(Compensation compensation) =>
         Compensate(When(CancelOrder).Then(context =>

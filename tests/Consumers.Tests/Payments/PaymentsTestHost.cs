@@ -23,6 +23,9 @@ static class PaymentsTestHost
     public static Task RefundAsync(this ConsumerTestHost host, Guid orderId) =>
         host.SendAsync(QueueNames.RefundPayment, new RefundPayment { OrderId = orderId, Reason = "Order cancelled" });
 
+    public static Task CheckAsync(this ConsumerTestHost host, Guid orderId) =>
+        host.SendAsync(QueueNames.CheckPayment, new CheckPayment { OrderId = orderId });
+
     public static Task<List<Payment>> PaymentsAsync(this ConsumerTestHost host) =>
         host.QueryAsync<PaymentsDbContext, List<Payment>>(db => db.Payments.AsNoTracking().ToListAsync());
 

@@ -30,6 +30,7 @@ public sealed class EventRecorder
         Add<FraudAssessed>(bus);
         Add<PaymentCompleted>(bus);
         Add<PaymentDeclined>(bus);
+        Add<PaymentNotCharged>(bus);
         Add<PaymentRefunded>(bus);
         Add<ShipmentCreated>(bus);
         Add<ShipmentCancelled>(bus);

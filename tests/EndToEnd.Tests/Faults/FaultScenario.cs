@@ -22,6 +22,8 @@ public static class FaultScenario
         var placed = await submitting;
         var outcomes = await load.WaitForTerminalAsync(placed, TimeSpan.FromSeconds(120));
         output.WriteLine($"{clock.Elapsed.TotalSeconds,5:0.0} s  {outcomes.Count(o => o.IsTerminal)} of {orders} orders ended");
+        foreach (var reason in outcomes.Where(o => o.FailureReason is not null).GroupBy(o => o.FailureReason).OrderByDescending(g => g.Count()))
+            output.WriteLine($"        {reason.Count(),4} failed: {reason.Key}");
 
         var report = await invariants.CheckAsync(outcomes, TimeSpan.FromSeconds(30));
         output.WriteLine($"{clock.Elapsed.TotalSeconds,5:0.0} s  books checked: {report}");

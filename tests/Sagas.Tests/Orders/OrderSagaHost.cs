@@ -55,6 +55,7 @@ public sealed class OrderSagaHost : IAsyncDisposable
             Record<AssessFraud>(bus, QueueNames.AssessFraud);
             Record<ChargePayment>(bus, QueueNames.ChargePayment);
             Record<RefundPayment>(bus, QueueNames.RefundPayment);
+            Record<CheckPayment>(bus, QueueNames.CheckPayment);
             Record<CreateShipment>(bus, QueueNames.CreateShipment);
             Record<CancelShipment>(bus, QueueNames.CancelShipment);
             Record<OrderConfirmed>(bus, new Uri("queue:recorded-order-confirmed"));

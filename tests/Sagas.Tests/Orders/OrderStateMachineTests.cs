@@ -133,11 +133,61 @@ public sealed class OrderStateMachineTests
     }
 
     [Fact]
-    public async Task An_expired_deadline_resends_the_pending_command_then_compensates()
+    public async Task An_expired_deadline_resends_the_pending_command_then_asks_the_gateway_before_compensating()
     {
         await using var host = await OrderSagaHost.StartAsync(maxStepAttempts: 3);
-        var order = await AdvanceToPaymentAsync(host);
+        var order = await ExhaustPaymentAttemptsAsync(host);
 
+        // The gateway holds no charge: stock goes back, nothing to refund (the payments domain voided the payment).
+        await host.PublishAsync(new PaymentNotCharged { OrderId = order.OrderId });
+        var saga = await host.WaitForStateAsync(order.OrderId, "Failed");
+        Assert.Equal("Payment timed out: the gateway holds no charge for the order", saga.FailureReason);
+        await host.WaitForSentAsync<ReleaseInventory>(order.OrderId, m => m.OrderId);
+        Assert.Equal(0, host.SentCount<RefundPayment>(order.OrderId, m => m.OrderId));
+        Assert.Equal(3, host.SentCount<ChargePayment>(order.OrderId, m => m.OrderId));
+        Assert.Equal(3, saga.History.Count(t => t.Event == "DeadlineExpired" && t.From == t.To));
+        Assert.Contains(saga.History, t => t.From == "AwaitingPayment" && t.To == "VerifyingPayment");
+    }
+
+    [Fact]
+    public async Task A_charge_the_gateway_confirms_on_the_check_goes_on_to_shipping()
+    {
+        await using var host = await OrderSagaHost.StartAsync(maxStepAttempts: 3);
+        var order = await ExhaustPaymentAttemptsAsync(host);
+
+        await host.PublishAsync(new PaymentCompleted { OrderId = order.OrderId, Amount = order.Total, Currency = order.Currency, GatewayReference = "ch_late" });
+        var saga = await host.WaitForStateAsync(order.OrderId, "Confirmed");
+        Assert.Equal("ch_late", saga.PaymentReference);
+        await host.WaitForSentAsync<CreateShipment>(order.OrderId, m => m.OrderId);
+        Assert.Equal(0, host.SentCount<ReleaseInventory>(order.OrderId, m => m.OrderId));
+    }
+
+    [Fact]
+    public async Task A_gateway_silent_to_the_check_too_is_compensated_with_a_refund()
+    {
+        await using var host = await OrderSagaHost.StartAsync(maxStepAttempts: 3);
+        var order = await ExhaustPaymentAttemptsAsync(host);
+
+        for (var attempt = 2; attempt <= 3; attempt++)
+        {
+            var checking = await host.LoadAsync(order.OrderId);
+            await host.PublishAsync(new OrderDeadlineExpired { OrderId = order.OrderId, DeadlineAt = checking!.DeadlineAt!.Value });
+            await host.WaitForSentAsync<CheckPayment>(order.OrderId, m => m.OrderId, attempt);
+        }
+
+        var last = await host.LoadAsync(order.OrderId);
+        await host.PublishAsync(new OrderDeadlineExpired { OrderId = order.OrderId, DeadlineAt = last!.DeadlineAt!.Value });
+        var saga = await host.WaitForStateAsync(order.OrderId, "Failed");
+        Assert.Equal("Payment outcome unknown after 3 attempts", saga.FailureReason);
+        await host.WaitForSentAsync<ReleaseInventory>(order.OrderId, m => m.OrderId);
+        // The gateway may have charged without answering: the refund makes sure the customer keeps the money.
+        await host.WaitForSentAsync<RefundPayment>(order.OrderId, m => m.OrderId);
+    }
+
+    // Payment step: two re-sends on deadlines, then the third deadline sends CheckPayment and waits in VerifyingPayment.
+    static async Task<SubmitOrder> ExhaustPaymentAttemptsAsync(OrderSagaHost host)
+    {
+        var order = await AdvanceToPaymentAsync(host);
         for (var attempt = 2; attempt <= 3; attempt++)
         {
             var waiting = await host.LoadAsync(order.OrderId);
@@ -149,14 +199,10 @@ public sealed class OrderStateMachineTests
         Assert.Equal(3, last!.StepAttempts);
         Assert.Equal("AwaitingPayment", last.CurrentState);
         await host.PublishAsync(new OrderDeadlineExpired { OrderId = order.OrderId, DeadlineAt = last.DeadlineAt!.Value });
-
-        var saga = await host.WaitForStateAsync(order.OrderId, "Failed");
-        Assert.Contains("Payment timed out", saga.FailureReason);
-        await host.WaitForSentAsync<ReleaseInventory>(order.OrderId, m => m.OrderId);
-        // The gateway may have charged without answering: the refund makes sure the customer keeps the money.
-        await host.WaitForSentAsync<RefundPayment>(order.OrderId, m => m.OrderId);
-        Assert.Equal(3, host.SentCount<ChargePayment>(order.OrderId, m => m.OrderId));
-        Assert.Equal(2, saga.History.Count(t => t.Event == "DeadlineExpired" && t.From == t.To));
+        await host.WaitForSentAsync<CheckPayment>(order.OrderId, m => m.OrderId);
+        var verifying = await host.WaitForStateAsync(order.OrderId, "VerifyingPayment");
+        Assert.Equal(1, verifying.StepAttempts);
+        return order;
     }
 
     [Fact]
