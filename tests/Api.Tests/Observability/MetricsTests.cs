@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GlobalCommerce.Api.Tests.Orders;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -85,6 +86,38 @@ public sealed class MetricsTests : IDisposable
             new[] { ("Initial", "Pending"), ("Pending", "AwaitingFraudCheck"), ("AwaitingFraudCheck", "AwaitingPayment"), ("AwaitingPayment", "Confirmed"), ("Confirmed", "Completed") },
             step => Assert.Contains(recorded, r => (r.From, r.To) == step));
         Assert.All(recorded, r => Assert.InRange(r.Seconds, 0, 60));
+    }
+
+    [Fact]
+    public async Task Outbox_lag_is_recorded_for_the_api_and_for_every_domain_that_sends()
+    {
+        // Static instruments shared by every host in the process: assert that ours appeared and are sane, not totals.
+        var lags = new ConcurrentBag<(string Outbox, string Database, double Seconds)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, meterListener) =>
+            {
+                if (instrument.Meter.Name == CommerceTelemetry.MeterName && instrument.Name == OutboxMetrics.DeliveryLag)
+                    meterListener.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            var all = tags.ToArray();
+            lags.Add(((string)all.Single(t => t.Key == "gc.outbox").Value!, (string)all.Single(t => t.Key == "gc.outbox.database").Value!, value));
+        });
+        listener.Start();
+        var client = _factory.CreateClient();
+
+        var orderId = await SubmitAsync(client);
+        await _factory.WaitForOrderStateAsync(client, orderId, "Completed");
+
+        var recorded = lags.ToList();
+        Assert.Contains(recorded, l => l is { Outbox: "bus", Database: "OrderDbContext" });
+        // The saga (orders) and each consumer domain on the order's path send through their own outbox.
+        Assert.All(new[] { "OrderDbContext", "InventoryDbContext", "FraudDbContext", "PaymentsDbContext", "ShippingDbContext" },
+            database => Assert.Contains(recorded, l => l.Outbox == "consume" && l.Database == database));
+        Assert.All(recorded, l => Assert.InRange(l.Seconds, 0, 60));
     }
 
     static async Task<Guid> SubmitAsync(HttpClient client)

@@ -15,6 +15,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 public sealed partial class BusOutboxDeliveryService<TDbContext>(
     IServiceScopeFactory scopes,
     BusOutboxSignal signal,
+    TimeProvider clock,
     ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
@@ -70,6 +71,7 @@ public sealed partial class BusOutboxDeliveryService<TDbContext>(
             using var activity = message.TraceParent is null ? null : new Activity("outbox deliver").SetParentId(message.TraceParent).Start();
             var endpoint = await sendEndpoints.GetSendEndpoint(new Uri(message.Destination));
             await endpoint.Send(body, type, Pipe.Execute<SendContext>(context => context.MessageId = message.MessageId), cancellationToken);
+            OutboxMetrics.RecordDelivered("bus", typeof(TDbContext).Name, clock.GetUtcNow() - message.CreatedAt);
         }
 
         db.Set<BusOutboxMessage>().RemoveRange(batch);

@@ -65,6 +65,8 @@ public sealed class EfOutboxConsumeContext<TMessage>(
     {
         inbox.LastSequenceNumber = message.SequenceNumber;
         await db.SaveChangesAsync(CancellationToken);
+        if (message.SentTime is { } sent)
+            OutboxMetrics.RecordDelivered("consume", db.GetType().Name, clock.GetUtcNow().UtcDateTime - sent);
     }
 
     public override Task RemoveOutboxMessages() =>
