@@ -103,7 +103,9 @@ public static class IdentityRegistration
             };
         });
 
-        services.AddHostedService<IdentitySeeder>();
+        var seedDemoAccounts = auth.ShouldSeedDemoAccounts(commerce);
+        services.AddHostedService(provider => new IdentitySeeder(provider.GetRequiredService<IServiceScopeFactory>(), seedDemoAccounts,
+            provider.GetRequiredService<ILogger<IdentitySeeder>>()));
         return services;
     }
 

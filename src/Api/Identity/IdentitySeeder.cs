@@ -1,11 +1,10 @@
-using GlobalCommerce.Platform;
 using Microsoft.AspNetCore.Identity;
 
 namespace GlobalCommerce.Api.Identity;
 
 // Roles always exist. Demo accounts only on the embedded default (see AuthOptions.SeedDemoAccounts); real mode gets its
 // first admin from the create-admin command.
-public sealed partial class IdentitySeeder(IServiceScopeFactory scopes, AuthOptions auth, CommerceOptions commerce, ILogger<IdentitySeeder> logger)
+public sealed partial class IdentitySeeder(IServiceScopeFactory scopes, bool seedDemoAccounts, ILogger<IdentitySeeder> logger)
     : IHostedService
 {
     public const string DemoPassword = "Demo-Passw0rd!";
@@ -22,7 +21,7 @@ public sealed partial class IdentitySeeder(IServiceScopeFactory scopes, AuthOpti
     {
         await using var scope = scopes.CreateAsyncScope();
         await EnsureRolesAsync(scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>());
-        if (!auth.ShouldSeedDemoAccounts(commerce))
+        if (!seedDemoAccounts)
             return;
 
         var users = scope.ServiceProvider.GetRequiredService<UserManager<CommerceUser>>();

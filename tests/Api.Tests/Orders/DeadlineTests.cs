@@ -13,7 +13,7 @@ public sealed class DeadlineTests
             ["Commerce:Orders:StepTimeout"] = "00:00:00.500",
             ["Commerce:Orders:MaxStepAttempts"] = "2",
         });
-        var client = factory.CreateClient();
+        var client = await factory.CreateShopperClientAsync();
         var product = OrderRequestsFor.Scarce;
         var before = (await client.GetFromJsonAsync<JsonElement>($"/api/products/{product.Id}")).GetProperty("available").GetInt32();
 
