@@ -31,6 +31,9 @@ public sealed class AuthOptions
 
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
+    // PBKDF2-HMAC-SHA512 iterations of Identity's password hasher (its own default); see the README for the choice.
+    public int PasswordHashIterations { get; set; } = 100_000;
+
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public bool ShouldSeedDemoAccounts(CommerceOptions commerce) =>

@@ -42,6 +42,7 @@ public static class IdentityRegistration
             .AddDefaultTokenProviders()
             .AddPasswordValidator<CommonPasswordValidator>();
 
+        services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = auth.PasswordHashIterations);
         services.AddSingleton(_ => SigningKeys.Load(auth, commerce));
         services.AddSingleton<TokenIssuer>();
         if (auth.SessionStore == SessionStoreKind.Redis)
