@@ -1,4 +1,5 @@
 using GlobalCommerce.Api.Catalog;
+using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
@@ -17,8 +18,7 @@ var builder = WebApplication.CreateBuilder(args);
 var options = CommerceOptions.From(builder.Configuration);
 builder.AddCommerceTelemetry();
 
-builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-    context.ProblemDetails.Type ??= ProblemTypes.Unexpected);
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
 builder.Services.AddOpenApi();
 builder.Services.AddCommerceHealthChecks();
 builder.Services.TryAddSingleton(TimeProvider.System);
@@ -26,6 +26,7 @@ builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddHostedService<DatabaseInitializer>();
 builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInventoryDatabase(options);
 builder.Services.AddBusOutbox<OrderDbContext>();
+builder.Services.AddCommerceIdentity(builder.Configuration, options);
 if (options.SeedDemoCatalog)
     builder.Services.AddHostedService<DemoCatalogSeeder>();
 builder.Services.AddCommerceBus(options, bus =>
@@ -35,10 +36,17 @@ builder.Services.AddCommerceBus(options, bus =>
 });
 
 var app = builder.Build();
+if (await AdminCommand.TryRunAsync(app, args))
+    return;
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.MapOpenApi();
+app.UseAuthentication();
+app.UseRateLimiter();
+app.UseAuthorization();
+app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();
+app.MapAuth();
+app.MapMe();
 app.MapProducts();
 app.MapOrders();
 await app.RunAsync();

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
@@ -18,8 +19,50 @@ public sealed class ApiFactory(IReadOnlyDictionary<string, string?>? settings = 
         builder.UseSetting("Commerce:Sweeper:Interval", "00:00:00.200");
         builder.UseSetting("Commerce:Orders:StepTimeout", "00:00:05");
         builder.UseSetting("Commerce:Payments:GatewayTimeout", "00:00:00.300");
+        // Tests log in and register far more often than a person would; the limits are tested with their own settings.
+        builder.UseSetting("Commerce:Identity:RateLimits:LoginPerIp", "100000");
+        builder.UseSetting("Commerce:Identity:RateLimits:LoginPerAccount", "100000");
+        builder.UseSetting("Commerce:Identity:RateLimits:RegisterPerIp", "100000");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+    }
+
+    public const string DemoPassword = "Demo-Passw0rd!";
+
+    // A new shopper of its own: tests do not share order history (the fraud rules count a customer's recent orders).
+    public async Task<HttpClient> CreateShopperClientAsync()
+    {
+        var client = CreateClient();
+        await RegisterShopperAsync(client);
+        return client;
+    }
+
+    public static async Task RegisterShopperAsync(HttpClient client)
+    {
+        var email = $"shopper-{Guid.NewGuid():N}@example.test";
+        const string password = "Lantern-Quartz-42";
+        var registered = await client.PostAsJsonAsync("/api/auth/register", new { email, password });
+        if (registered.StatusCode != System.Net.HttpStatusCode.Created)
+            throw new InvalidOperationException($"register answered {registered.StatusCode}: {await registered.Content.ReadAsStringAsync()}");
+        await AuthorizeAsync(client, email, password);
+    }
+
+    // A demo account seeded on the embedded default: shopper@, vendor@, support@ or admin@demo.local.
+    public async Task<HttpClient> CreateClientAsAsync(string email)
+    {
+        var client = CreateClient();
+        await AuthorizeAsync(client, email, DemoPassword);
+        return client;
+    }
+
+    public static async Task<JsonElement> AuthorizeAsync(HttpClient client, string email, string password)
+    {
+        var response = await client.PostAsJsonAsync("/api/auth/login", new { email, password });
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"login answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var tokens = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.GetProperty("accessToken").GetString());
+        return tokens;
     }
 
     public async Task<JsonElement> WaitForOrderStateAsync(HttpClient client, Guid orderId, string state, TimeSpan? timeout = null)

@@ -66,7 +66,6 @@ public sealed class OrderFlowTests(RealModePlatform platform, ITestOutputHelper 
 
     static object Body(Guid productId, int quantity, string token) => new
     {
-        customerId = Guid.NewGuid(),
         items = new[] { new { productId, quantity } },
         shippingAddress = new { name = "Grace Hopper", line1 = "2 Harbour Rd", city = "Hamburg", postalCode = "20095", country = "DE" },
         paymentToken = token,

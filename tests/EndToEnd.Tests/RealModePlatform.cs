@@ -31,10 +31,14 @@ public sealed class RealModePlatform : IAsyncLifetime
             ["Commerce__Sweeper__Interval"] = "00:00:01",
         };
 
-        Api = HostProcess.Start("Api", new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" });
+        var api = new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" };
+        foreach (var (key, value) in RealModeIdentity.Environment())
+            api[key] = value;
+        Api = HostProcess.Start("Api", api);
         _worker = HostProcess.Start("Workers", common);
         await Task.WhenAll(Api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)), _worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)));
         Client = new HttpClient { BaseAddress = Api.Address, Timeout = TimeSpan.FromSeconds(30) };
+        await RealModeIdentity.AuthorizeShopperAsync(Client);
     }
 
     public async Task<JsonElement> WaitForOrderStateAsync(Guid orderId, string state, TimeSpan timeout)

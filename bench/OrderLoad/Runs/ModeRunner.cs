@@ -50,6 +50,7 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         Say(name, hosts.Describe());
 
         using var api = new OrderApi(hosts.Api.Address);
+        await api.SignInAsync(cancellationToken);
         await using var tracker = new OrderTracker(api, options.Pollers, options.PollInterval);
         var products = new ProductPicker(await PlentifulProductsAsync(api, cancellationToken));
         Say(name, $"ordering from {products.Skus.Count} products with >= 1000 in stock: {string.Join(", ", products.Skus)}");

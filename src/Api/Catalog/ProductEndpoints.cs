@@ -8,7 +8,7 @@ public static class ProductEndpoints
 {
     public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app)
     {
-        var products = app.MapGroup("/api/products").WithTags("Catalog");
+        var products = app.MapGroup("/api/products").WithTags("Catalog").AllowAnonymous();
         products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock");
         products.MapGet("/{id:guid}", GetAsync).WithName("GetProduct").WithSummary("One product with its available stock")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Contracts.Orders;
@@ -21,21 +23,23 @@ public static class OrderEndpoints
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
         var orders = app.MapGroup("/api/orders").WithTags("Orders");
-        orders.MapPost("/", SubmitAsync).WithName("SubmitOrder")
+        orders.MapPost("/", SubmitAsync).WithName("SubmitOrder").RequireAuthorization(Policies.Shopper)
             .WithSummary("Place an order; prices come from the catalog, processing is asynchronous")
             .WithDescription("Answers 202 with the order id and a Location to poll. Send an Idempotency-Key header to make retries safe: "
                 + "the same key and body return the same order; the same key with another body is rejected with 422.")
             .Accepts<SubmitOrderRequest>("application/json")
             .Produces<OrderAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder")
-            .WithSummary("An order's current state, amounts and full transition history")
+        orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder").RequireAuthorization(Policies.OrderReader)
+            .WithSummary("An order's current state, amounts and full transition history (its customer, support and admin only; 404 for anyone else)")
             .Produces<OrderResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
-        orders.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelOrder")
-            .WithSummary("Ask for cancellation; refused with 409 once the order has shipped or ended")
+        orders.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelOrder").RequireAuthorization(Policies.OrderReader)
+            .WithSummary("Ask for cancellation (its customer, support and admin only); refused with 409 once the order has shipped or ended")
             .Accepts<CancelOrderRequest>(isOptional: true, "application/json")
             .Produces(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -43,7 +47,7 @@ public static class OrderEndpoints
         return app;
     }
 
-    static async Task<IResult> SubmitAsync(HttpRequest http, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+    static async Task<IResult> SubmitAsync(HttpRequest http, ClaimsPrincipal caller, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         OrderDbContext orders, CatalogDbContext catalog, BusOutbox<OrderDbContext> outbox, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (request, problem) = await ReadJsonAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
@@ -53,18 +57,20 @@ public static class OrderEndpoints
         var productIds = request!.Items?.Where(item => item?.ProductId is not null).Select(item => item!.ProductId!.Value).Distinct().ToList() ?? [];
         var products = await catalog.Products.AsNoTracking().Where(product => productIds.Contains(product.Id))
             .ToDictionaryAsync(product => product.Id, cancellationToken);
-        var errors = OrderValidation.Validate(request, products);
+        var customerId = CustomerOf(caller);
+        var errors = OrderValidation.Validate(request, customerId, products);
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
             errors["Idempotency-Key"] = [$"The key must be 1 to {MaxIdempotencyKeyLength} characters."];
         if (errors.Count > 0)
             return Problems.Problems.Validation(errors);
 
         var hash = Hash(request);
+        idempotencyKey = idempotencyKey is null ? null : $"{customerId:N}:{idempotencyKey}";
         if (idempotencyKey is not null
             && await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
             return Replay(earlier, hash);
 
-        var order = Price(request, products, clock.GetUtcNow());
+        var order = Price(request, customerId, products, clock.GetUtcNow());
         // The accepted order and the SubmitOrder that starts its saga commit together; delivery follows the commit.
         outbox.Send(QueueNames.OrderSaga, order);
         orders.Requests.Add(new OrderRequest
@@ -98,16 +104,16 @@ public static class OrderEndpoints
             title: "Idempotency key already used for a different request",
             detail: $"The key was first used for order {earlier.OrderId} with another body. Use a new key for a new order.");
 
-    static async Task<IResult> GetAsync(Guid id, OrderDbContext orders, CancellationToken cancellationToken)
+    static async Task<IResult> GetAsync(Guid id, ClaimsPrincipal caller, OrderDbContext orders, CancellationToken cancellationToken)
     {
         var saga = await orders.Orders.AsNoTracking()
             .Include(order => order.History.OrderBy(transition => transition.Id))
             .SingleOrDefaultAsync(order => order.CorrelationId == id, cancellationToken);
         if (saga is not null)
-            return Results.Ok(ToResponse(saga));
+            return MayRead(caller, saga.CustomerId) ? Results.Ok(ToResponse(saga)) : Problems.Problems.NotFound("Order", id);
 
         var accepted = await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.OrderId == id, cancellationToken);
-        if (accepted is null)
+        if (accepted is null || !MayRead(caller, accepted.CustomerId))
             return Problems.Problems.NotFound("Order", id);
 
         var submitted = JsonSerializer.Deserialize<SubmitOrder>(accepted.Submission, Json)!;
@@ -115,8 +121,15 @@ public static class OrderEndpoints
             [.. submitted.Lines.Select(ToResponse)], null, null, null, null, null, submitted.SubmittedAt, accepted.AcceptedAt, null, []));
     }
 
-    static async Task<IResult> CancelAsync(Guid id, HttpRequest http, OrderDbContext orders, BusOutbox<OrderDbContext> outbox, CancellationToken cancellationToken)
+    static async Task<IResult> CancelAsync(Guid id, HttpRequest http, ClaimsPrincipal caller, OrderDbContext orders, BusOutbox<OrderDbContext> outbox,
+        CancellationToken cancellationToken)
     {
+        // Someone else's order is answered exactly like a missing one.
+        var owner = await orders.Requests.AsNoTracking().Where(r => r.OrderId == id).Select(r => (Guid?)r.CustomerId).SingleOrDefaultAsync(cancellationToken)
+            ?? await orders.Orders.AsNoTracking().Where(o => o.CorrelationId == id).Select(o => (Guid?)o.CustomerId).SingleOrDefaultAsync(cancellationToken);
+        if (owner is null || !MayRead(caller, owner.Value))
+            return Problems.Problems.NotFound("Order", id);
+
         var (body, problem) = await ReadJsonAsync<CancelOrderRequest>(http, required: false, cancellationToken);
         if (problem is not null)
             return problem;
@@ -146,13 +159,13 @@ public static class OrderEndpoints
         {
             OrderId = id,
             Reason = string.IsNullOrWhiteSpace(body?.Reason) ? "Cancelled by the customer" : body.Reason,
-            RequestedBy = "customer",
+            RequestedBy = IsStaff(caller) ? "support" : "customer",
         });
         await outbox.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/orders/{id}");
     }
 
-    static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(HttpRequest http, bool required, CancellationToken cancellationToken)
+    internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(HttpRequest http, bool required, CancellationToken cancellationToken)
         where T : class
     {
         if (!required && (http.ContentLength is 0 || (http.ContentLength is null && !http.HasJsonContentType())))
@@ -183,7 +196,13 @@ public static class OrderEndpoints
 
     static IResult Accepted(Guid orderId) => Results.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId));
 
-    static SubmitOrder Price(SubmitOrderRequest request, IReadOnlyDictionary<Guid, Product> products, DateTimeOffset now)
+    static Guid CustomerOf(ClaimsPrincipal caller) => Guid.Parse(caller.FindFirstValue("sub")!);
+
+    static bool IsStaff(ClaimsPrincipal caller) => caller.IsInRole(Roles.Support) || caller.IsInRole(Roles.Admin);
+
+    static bool MayRead(ClaimsPrincipal caller, Guid customerId) => IsStaff(caller) || CustomerOf(caller) == customerId;
+
+    static SubmitOrder Price(SubmitOrderRequest request, Guid customerId, IReadOnlyDictionary<Guid, Product> products, DateTimeOffset now)
     {
         var lines = request.Items!.Select(item =>
         {
@@ -201,7 +220,7 @@ public static class OrderEndpoints
         return new SubmitOrder
         {
             OrderId = NewId.NextGuid(),
-            CustomerId = request.CustomerId!.Value,
+            CustomerId = customerId,
             Lines = lines,
             Total = lines.Sum(line => line.UnitPrice * line.Quantity),
             Currency = products[lines[0].ProductId].Currency,

@@ -9,7 +9,7 @@ public static class OrderValidation
     public const int MaxQuantityPerLine = 100;
     const int MaxText = 200;
 
-    public static Dictionary<string, string[]> Validate(SubmitOrderRequest request, IReadOnlyDictionary<Guid, Product> catalog)
+    public static Dictionary<string, string[]> Validate(SubmitOrderRequest request, Guid customerId, IReadOnlyDictionary<Guid, Product> catalog)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message)
@@ -19,8 +19,9 @@ public static class OrderValidation
             list.Add(message);
         }
 
-        if (request.CustomerId is null || request.CustomerId == Guid.Empty)
-            Add("customerId", "A customer id is required.");
+        // The customer is the caller; a customerId in the body is optional and must name them.
+        if (request.CustomerId is not null && request.CustomerId != customerId)
+            Add("customerId", "Must be the logged-in customer's id, or left out.");
 
         if (request.Items is null || request.Items.Count == 0)
             Add("items", "The cart is empty: at least one item is required.");

@@ -11,6 +11,14 @@ public static class ProblemTypes
     public const string OrderAlreadyShipped = "urn:globalcommerce:problem:order-already-shipped";
     public const string OrderClosed = "urn:globalcommerce:problem:order-closed";
     public const string OrderNotStarted = "urn:globalcommerce:problem:order-not-started";
+    public const string Unauthorized = "urn:globalcommerce:problem:unauthorized";
+    public const string Forbidden = "urn:globalcommerce:problem:forbidden";
+    public const string InvalidCredentials = "urn:globalcommerce:problem:invalid-credentials";
+    public const string MfaRequired = "urn:globalcommerce:problem:mfa-required";
+    public const string MfaAlreadyEnabled = "urn:globalcommerce:problem:mfa-already-enabled";
+    public const string InvalidRefreshToken = "urn:globalcommerce:problem:invalid-refresh-token";
+    public const string TooManyRequests = "urn:globalcommerce:problem:too-many-requests";
+    public const string ErasureInProgress = "urn:globalcommerce:problem:erasure-in-progress";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
 }
 
@@ -22,6 +30,27 @@ public static class Problems
 
     public static IResult Conflict(string type, string title, string detail) => Results.Problem(
         statusCode: StatusCodes.Status409Conflict, type: type, title: title, detail: detail);
+
+    public static IResult Unauthorized(string type, string title, string detail) => Results.Problem(
+        statusCode: StatusCodes.Status401Unauthorized, type: type, title: title, detail: detail);
+
+    // Problem details written by the framework itself (401/403 challenges, 429, status code pages) get our types too.
+    public static void Customize(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails.Type is { } type && type.StartsWith("urn:globalcommerce:", StringComparison.Ordinal))
+            return;
+        var mapped = context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status401Unauthorized => ProblemTypes.Unauthorized,
+            StatusCodes.Status403Forbidden => ProblemTypes.Forbidden,
+            StatusCodes.Status429TooManyRequests => ProblemTypes.TooManyRequests,
+            _ => null,
+        };
+        if (mapped is not null)
+            context.ProblemDetails.Type = mapped;
+        else
+            context.ProblemDetails.Type ??= ProblemTypes.Unexpected;
+    }
 
     public static IResult Validation(IDictionary<string, string[]> errors) => Results.ValidationProblem(
         errors, type: ProblemTypes.ValidationFailed, title: "The request has invalid fields",

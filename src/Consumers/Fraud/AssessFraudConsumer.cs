@@ -20,7 +20,7 @@ public sealed class AssessFraudConsumer(FraudDbContext db, FraudOptions options,
             var recent = await db.Assessments.CountAsync(a => a.CustomerId == order.CustomerId && a.AssessedAt > hourAgo, ct);
             var verdict = FraudRules.Score(
                 new FraudSignals(order.Total, order.ItemCount, order.ShippingCountry, order.PaymentToken, recent),
-                options.HighRiskCountries);
+                options.HighRiskCountries, options.VelocityLimitPerHour);
 
             // A concurrent duplicate fails on the primary key and its retry reads this row.
             assessment = new FraudAssessment

@@ -20,7 +20,7 @@ public static class FraudRules
     public const int VelocityLimitPerHour = 5;
     public const string HighestRiskTestToken = "tok_riskLevelHighest";
 
-    public static FraudScore Score(FraudSignals signals, IReadOnlyCollection<string> highRiskCountries)
+    public static FraudScore Score(FraudSignals signals, IReadOnlyCollection<string> highRiskCountries, int velocityLimitPerHour = VelocityLimitPerHour)
     {
         var score = 0.0;
         var reasons = new List<string>();
@@ -33,8 +33,8 @@ public static class FraudRules
             Add(0.10, $"More than {BulkItemCount} items");
         if (highRiskCountries.Contains(signals.ShippingCountry, StringComparer.OrdinalIgnoreCase))
             Add(0.15, $"Shipping country {signals.ShippingCountry.ToUpperInvariant()} is on the high-risk list");
-        if (signals.RecentAssessmentsForCustomer > VelocityLimitPerHour)
-            Add(0.30, $"More than {VelocityLimitPerHour} orders from this customer in the last hour");
+        if (signals.RecentAssessmentsForCustomer > velocityLimitPerHour)
+            Add(0.30, $"More than {velocityLimitPerHour} orders from this customer in the last hour");
         if (signals.PaymentToken == HighestRiskTestToken)
         {
             score = Math.Max(score, 0.95);

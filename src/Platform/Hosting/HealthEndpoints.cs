@@ -12,8 +12,9 @@ public static class HealthEndpoints
     // (send it traffic only then).
     public static IEndpointRouteBuilder MapCommerceHealthChecks(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = WriteReportAsync });
+        // Anonymous even where the host requires authentication by default: probes carry no credentials.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = WriteReportAsync }).AllowAnonymous();
         return app;
     }
 

@@ -56,7 +56,8 @@ public sealed class OrderRequestMap : IEntityTypeConfiguration<OrderRequest>
         entity.ToTable("order_requests");
         entity.HasKey(r => r.OrderId);
         entity.Property(r => r.OrderId).ValueGeneratedNever();
-        entity.Property(r => r.IdempotencyKey).HasMaxLength(200);
+        // The client's key (at most 200 characters) prefixed with the customer id: keys are scoped per customer.
+        entity.Property(r => r.IdempotencyKey).HasMaxLength(240);
         entity.Property(r => r.RequestHash).HasMaxLength(64);
         entity.HasIndex(r => r.IdempotencyKey).IsUnique();
         entity.HasIndex(r => r.AcceptedAt);

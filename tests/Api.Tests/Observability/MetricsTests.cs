@@ -18,7 +18,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task The_orders_by_state_gauge_reports_a_completed_order()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var orderId = await SubmitAsync(client);
         await _factory.WaitForOrderStateAsync(client, orderId, "Completed");
 
@@ -75,7 +75,7 @@ public sealed class MetricsTests : IDisposable
             steps.Add(((string)all.Single(t => t.Key == "gc.order.from_state").Value!, (string)all.Single(t => t.Key == "gc.order.to_state").Value!, value));
         });
         listener.Start();
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var orderId = await SubmitAsync(client);
         await _factory.WaitForOrderStateAsync(client, orderId, "Completed");

@@ -44,7 +44,7 @@ public sealed class TracingTests : IDisposable
             },
         };
         ActivitySource.AddActivityListener(listener);
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var callerSpanId = ActivitySpanId.CreateRandom();
         var orderId = await SubmitAsync(client, traceId, callerSpanId);
@@ -76,6 +76,7 @@ public sealed class TracingTests : IDisposable
         var client = otlp.WithWebHostBuilder(host => host.ConfigureServices(services =>
                 services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(new Collect(traceId, exported)))))
             .CreateClient();
+        await ApiFactory.RegisterShopperAsync(client);
 
         var orderId = await SubmitAsync(client, traceId, ActivitySpanId.CreateRandom());
         await otlp.WaitForOrderStateAsync(client, orderId, "Completed");

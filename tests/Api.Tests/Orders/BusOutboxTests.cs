@@ -16,7 +16,8 @@ public sealed class BusOutboxTests
     public async Task An_order_stored_but_never_sent_before_a_crash_is_delivered_afterwards()
     {
         using var factory = new ApiFactory();
-        var client = factory.CreateClient();
+        // Support staff may read any customer's order.
+        var client = await factory.CreateClientAsAsync("support@demo.local");
         var product = OrderRequestsFor.Plentiful;
         var order = new SubmitOrder
         {
@@ -65,7 +66,7 @@ public sealed class BusOutboxTests
     public async Task An_accepted_order_and_its_message_are_stored_together()
     {
         using var factory = new ApiFactory();
-        var client = factory.CreateClient();
+        var client = await factory.CreateShopperClientAsync();
 
         var response = await client.PostAsJsonAsync("/api/orders", OrderRequestsFor.Body(OrderRequestsFor.Plentiful.Id));
         var orderId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();

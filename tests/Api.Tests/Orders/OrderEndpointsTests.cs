@@ -14,7 +14,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task An_order_is_accepted_priced_from_the_catalog_and_reaches_completed()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var product = OrderRequestsFor.Plentiful;
         var before = await AvailableAsync(client, product.Id);
 
@@ -40,7 +40,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task A_declined_payment_fails_the_order_and_restores_the_stock()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var product = OrderRequestsFor.Scarce;
         var before = await AvailableAsync(client, product.Id);
 
@@ -55,7 +55,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task The_same_idempotency_key_returns_the_same_order_and_rejects_another_body()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var body = OrderRequestsFor.Body(OrderRequestsFor.Plentiful.Id);
 
         var first = await PostWithKeyAsync(client, body, "key-123");
@@ -78,7 +78,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task Concurrent_retries_with_one_idempotency_key_create_one_order()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var body = OrderRequestsFor.Body(OrderRequestsFor.Plentiful.Id);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => PostWithKeyAsync(client, body, "same-key")));
@@ -91,21 +91,20 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task An_empty_body_lists_every_missing_field()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var response = await client.PostAsync("/api/orders", new StringContent("{}", Encoding.UTF8, "application/json"));
 
         var errors = await ValidationErrorsAsync(response);
-        Assert.Equal(["customerId", "items", "paymentToken", "shippingAddress"], errors.Keys.Order());
+        Assert.Equal(["items", "paymentToken", "shippingAddress"], errors.Keys.Order());
     }
 
     [Fact]
     public async Task Bad_lines_and_address_fields_are_each_reported()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var body = new
         {
-            customerId = Guid.NewGuid(),
             items = new object[]
             {
                 new { productId = Guid.NewGuid(), quantity = 1 },
@@ -135,7 +134,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [InlineData("null")]
     public async Task Malformed_json_gets_a_problem_not_a_500(string json)
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var response = await client.PostAsync("/api/orders", new StringContent(json, Encoding.UTF8, "application/json"));
 
@@ -147,7 +146,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task A_body_that_is_not_json_is_refused_with_415()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var response = await client.PostAsync("/api/orders", new StringContent("customerId=1", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
@@ -158,7 +157,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task An_unknown_order_is_a_404_problem()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var get = await client.GetAsync($"/api/orders/{Guid.NewGuid()}");
         var cancel = await client.PostAsync($"/api/orders/{Guid.NewGuid()}/cancel", null);
@@ -171,7 +170,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task A_shipped_order_cannot_be_cancelled()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var response = await client.PostAsJsonAsync("/api/orders", OrderRequestsFor.Body(OrderRequestsFor.Plentiful.Id));
         var orderId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid();
         await _factory.WaitForOrderStateAsync(client, orderId, "Completed");
@@ -186,7 +185,7 @@ public sealed class OrderEndpointsTests : IDisposable
     [Fact]
     public async Task Cancelling_while_payment_hangs_cancels_and_restores_stock()
     {
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
         var product = OrderRequestsFor.Scarce;
         var before = await AvailableAsync(client, product.Id);
         var response = await client.PostAsJsonAsync("/api/orders", OrderRequestsFor.Body(product.Id, paymentToken: "tok_timeout"));
@@ -229,7 +228,13 @@ public sealed class OrderEndpointsTests : IDisposable
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/api/products", "/api/products/{id}", "/api/orders", "/api/orders/{id}", "/api/orders/{id}/cancel" })
+        foreach (var path in new[]
+                 {
+                     "/api/products", "/api/products/{id}", "/api/orders", "/api/orders/{id}", "/api/orders/{id}/cancel",
+                     "/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/auth/mfa/enrol",
+                     "/api/auth/mfa/confirm", "/api/me", "/api/me/consent", "/api/me/export", "/.well-known/jwks.json",
+                     "/.well-known/openid-configuration",
+                 })
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from OpenAPI");
     }
 

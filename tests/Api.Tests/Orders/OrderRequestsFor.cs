@@ -8,9 +8,9 @@ public static class OrderRequestsFor
 
     public static DemoProduct Scarce => DemoCatalog.Products.First(p => p.Stock <= 50);
 
-    public static object Body(Guid productId, int quantity = 1, string paymentToken = "tok_visa", Guid? customerId = null) => new
+    // The customer comes from the caller's token; the body names none.
+    public static object Body(Guid productId, int quantity = 1, string paymentToken = "tok_visa") => new
     {
-        customerId = customerId ?? Guid.NewGuid(),
         items = new[] { new { productId, quantity } },
         shippingAddress = new { name = "Ada Lovelace", line1 = "1 Main St", city = "Berlin", postalCode = "10115", country = "DE" },
         paymentToken,

@@ -53,6 +53,8 @@ public sealed class FaultPlatform : IAsyncDisposable
             ["Commerce__Sweeper__Interval"] = "00:00:00.500",
             ["Commerce__Orders__StepTimeout"] = "00:00:05",
             ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
+            // Every order of a scenario comes from one logged-in shopper; the velocity rule would reject the burst.
+            ["Commerce__Fraud__VelocityLimitPerHour"] = "1000000",
         };
         var workerEnvironment = new Dictionary<string, string>(common);
         foreach (var (key, value) in workerSettings ?? new Dictionary<string, string>())
@@ -61,13 +63,17 @@ public sealed class FaultPlatform : IAsyncDisposable
         var platform = new FaultPlatform(broker, virtualHost, postgres, prefix, workerEnvironment, workers);
         try
         {
-            var api = HostProcess.Start("Api", new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" });
+            var apiEnvironment = new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" };
+            foreach (var (key, value) in RealModeIdentity.Environment())
+                apiEnvironment[key] = value;
+            var api = HostProcess.Start("Api", apiEnvironment);
             platform._hosts.Add(("api", api));
             var ready = new List<Task> { api.WaitUntilReadyAsync(TimeSpan.FromSeconds(120)) };
             for (var i = 0; i < workers; i++)
                 ready.Add(platform.StartWorkerAsync(i));
             await Task.WhenAll(ready);
             platform.Client = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromSeconds(30) };
+            await RealModeIdentity.AuthorizeShopperAsync(platform.Client);
             return platform;
         }
         catch

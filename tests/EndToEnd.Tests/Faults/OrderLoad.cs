@@ -140,8 +140,6 @@ public sealed class OrderLoad(HttpClient client, int seed)
 
         return new
         {
-            // A customer per order: the fraud rules score a customer's burst of orders as risky.
-            customerId = Guid.NewGuid(),
             items = lines.Select(l => new { productId = l.Key, quantity = l.Value }).ToArray(),
             shippingAddress = new { name = "Margaret Hamilton", line1 = "1 Apollo Way", city = "Berlin", postalCode = "10115", country = "DE" },
             paymentToken = token,
