@@ -26,6 +26,7 @@ builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddHostedService<DatabaseInitializer>();
 builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInventoryDatabase(options);
 builder.Services.AddBusOutbox<OrderDbContext>();
+builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 if (options.SeedDemoCatalog)
     builder.Services.AddHostedService<DemoCatalogSeeder>();

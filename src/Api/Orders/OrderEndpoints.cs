@@ -20,10 +20,20 @@ public static class OrderEndpoints
     const int MaxIdempotencyKeyLength = 200;
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    public static IServiceCollection AddOrderAdmission(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = new OrderAdmissionOptions();
+        configuration.GetSection(OrderAdmission.Section).Bind(options);
+        services.AddSingleton(options);
+        services.AddSingleton<OrderAdmission>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
         var orders = app.MapGroup("/api/orders").WithTags("Orders");
         orders.MapPost("/", SubmitAsync).WithName("SubmitOrder").RequireAuthorization(Policies.Shopper)
+            .AddEndpointFilter(OrderAdmission.FilterAsync)
             .WithSummary("Place an order; prices come from the catalog, processing is asynchronous")
             .WithDescription("Answers 202 with the order id and a Location to poll. Send an Idempotency-Key header to make retries safe: "
                 + "the same key and body return the same order; the same key with another body is rejected with 422.")
@@ -33,7 +43,8 @@ public static class OrderEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder").RequireAuthorization(Policies.OrderReader)
             .WithSummary("An order's current state, amounts and full transition history (its customer, support and admin only; 404 for anyone else)")
             .Produces<OrderResponse>()

@@ -19,6 +19,7 @@ public static class ProblemTypes
     public const string InvalidRefreshToken = "urn:globalcommerce:problem:invalid-refresh-token";
     public const string TooManyRequests = "urn:globalcommerce:problem:too-many-requests";
     public const string ErasureInProgress = "urn:globalcommerce:problem:erasure-in-progress";
+    public const string Overloaded = "urn:globalcommerce:problem:overloaded";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
 }
 
