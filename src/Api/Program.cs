@@ -1,6 +1,7 @@
 using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
+using GlobalCommerce.Api.Support;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Platform;
@@ -28,6 +29,7 @@ builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInvent
 builder.Services.AddBusOutbox<OrderDbContext>();
 if (options.SeedDemoCatalog)
     builder.Services.AddHostedService<DemoCatalogSeeder>();
+builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {
     if (options.RunWorkers)
@@ -41,6 +43,7 @@ app.MapOpenApi();
 app.MapCommerceHealthChecks();
 app.MapProducts();
 app.MapOrders();
+app.MapSupportConsole();
 await app.RunAsync();
 
 public partial class Program;

@@ -202,6 +202,7 @@ public static class OrderEndpoints
         {
             OrderId = NewId.NextGuid(),
             CustomerId = request.CustomerId!.Value,
+            CustomerEmail = string.IsNullOrWhiteSpace(request.CustomerEmail) ? null : request.CustomerEmail.Trim().ToLowerInvariant(),
             Lines = lines,
             Total = lines.Sum(line => line.UnitPrice * line.Quantity),
             Currency = products[lines[0].ProductId].Currency,

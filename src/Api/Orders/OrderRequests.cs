@@ -1,7 +1,9 @@
 namespace GlobalCommerce.Api.Orders;
 
 // Everything nullable: missing fields are reported by validation, not by a binder exception.
-public sealed record SubmitOrderRequest(Guid? CustomerId, IReadOnlyList<OrderItemRequest?>? Items, AddressRequest? ShippingAddress, string? PaymentToken);
+// CustomerEmail is optional until Identity takes the customer from the token.
+public sealed record SubmitOrderRequest(Guid? CustomerId, IReadOnlyList<OrderItemRequest?>? Items, AddressRequest? ShippingAddress, string? PaymentToken,
+    string? CustomerEmail = null);
 
 public sealed record OrderItemRequest(Guid? ProductId, int? Quantity);
 

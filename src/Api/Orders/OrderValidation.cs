@@ -21,6 +21,8 @@ public static class OrderValidation
 
         if (request.CustomerId is null || request.CustomerId == Guid.Empty)
             Add("customerId", "A customer id is required.");
+        if (request.CustomerEmail is { } email && (email.Length > 320 || !System.Net.Mail.MailAddress.TryCreate(email.Trim(), out _)))
+            Add("customerEmail", "Not an email address.");
 
         if (request.Items is null || request.Items.Count == 0)
             Add("items", "The cart is empty: at least one item is required.");
