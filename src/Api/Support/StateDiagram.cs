@@ -43,9 +43,11 @@ public static class StateDiagram
         foreach (var (from, to) in edges.OrderBy(e => taken.Contains(e)))
         {
             var isTaken = taken.Contains((from, to));
+            // Compensation paths to Failed/Cancelled exist from almost every state: drawn faint unless the order took one.
+            var css = isTaken ? "edge taken" : OrderStateMachineModel.IsTerminal(to) && to != "Completed" ? "edge compensation" : "edge";
             var (x1, y1, x2, y2) = Connect(positions[from], positions[to]);
             svg.Append(CultureInfo.InvariantCulture,
-                $"""<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{(isTaken ? "edge taken" : "edge")}" marker-end="url(#{(isTaken ? "arrow-taken" : "arrow")})"><title>{Encode(from)} → {Encode(to)}</title></line>""");
+                $"""<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{css}" marker-end="url(#{(isTaken ? "arrow-taken" : "arrow")})"><title>{Encode(from)} → {Encode(to)}</title></line>""");
         }
 
         foreach (var (state, (x, y)) in positions.Where(p => p.Key == "Initial" || model.States.Contains(p.Key)))
