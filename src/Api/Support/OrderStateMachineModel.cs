@@ -1,11 +1,10 @@
 using GlobalCommerce.Sagas.Orders;
 using MassTransit;
-using MassTransit.SagaStateMachine;
 
 namespace GlobalCommerce.Api.Support;
 
-// What the console knows about the saga's shape, read from the state machine itself (its states and the transitions
-// MassTransit's graph visitor finds), plus what each waiting state waits for.
+// What the console knows about the saga's shape: the state machine's own states, the transitions between them, and
+// what each waiting state waits for.
 public sealed class OrderStateMachineModel
 {
     public OrderStateMachineModel(OrderSagaOptions options)
@@ -13,16 +12,21 @@ public sealed class OrderStateMachineModel
         Options = options;
         var machine = new OrderStateMachine(options, TimeProvider.System);
         States = [.. machine.States.Select(state => state.Name)];
-        var graph = machine.GetGraph();
-        var stateTitles = States.ToHashSet(StringComparer.Ordinal);
-        // The graph links state → event → state; each event vertex is the event as handled in one state.
-        Transitions = [.. graph.Edges
-            .Where(edge => stateTitles.Contains(edge.From.Title) && !stateTitles.Contains(edge.To.Title))
-            .SelectMany(into => graph.Edges.Where(edge => edge.From == into.To && stateTitles.Contains(edge.To.Title))
-                .Select(outof => (From: into.From.Title, To: outof.To.Title)))
-            .Where(t => t.From != t.To)
-            .Distinct()];
+        // MassTransit's graph shares one vertex per event across states, so it cannot say which state an event leads
+        // from; the transitions are listed here (as in the README's diagram) and kept to the machine's own states.
+        Transitions = [.. KnownTransitions.Where(t => (t.From == "Initial" || States.Contains(t.From)) && States.Contains(t.To))];
     }
+
+    static readonly (string From, string To)[] KnownTransitions =
+    [
+        ("Initial", "Pending"), ("Pending", "AwaitingFraudCheck"), ("AwaitingFraudCheck", "AwaitingPayment"),
+        ("AwaitingFraudCheck", "AwaitingFraudReview"), ("AwaitingFraudReview", "AwaitingPayment"), ("AwaitingPayment", "Confirmed"),
+        ("AwaitingPayment", "VerifyingPayment"), ("VerifyingPayment", "Confirmed"), ("Confirmed", "Completed"),
+        ("Pending", "Failed"), ("AwaitingFraudCheck", "Failed"), ("AwaitingFraudReview", "Failed"), ("AwaitingPayment", "Failed"),
+        ("VerifyingPayment", "Failed"), ("Confirmed", "Failed"),
+        ("Pending", "Cancelled"), ("AwaitingFraudCheck", "Cancelled"), ("AwaitingFraudReview", "Cancelled"), ("AwaitingPayment", "Cancelled"),
+        ("VerifyingPayment", "Cancelled"), ("Confirmed", "Cancelled"),
+    ];
 
     public OrderSagaOptions Options { get; }
 
