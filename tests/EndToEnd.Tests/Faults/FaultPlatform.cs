@@ -53,6 +53,8 @@ public sealed class FaultPlatform : IAsyncDisposable
             ["Commerce__Sweeper__Interval"] = "00:00:00.500",
             ["Commerce__Orders__StepTimeout"] = "00:00:05",
             ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
+            // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
+            ["Commerce__Orders__ReviewThreshold"] = "1",
         };
         var workerEnvironment = new Dictionary<string, string>(common);
         foreach (var (key, value) in workerSettings ?? new Dictionary<string, string>())
