@@ -48,6 +48,10 @@ ensure_packages() {
     if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
         missing+=(redis-server)
     fi
+    # The support console's end-to-end tests drive Debian's Chromium (never a downloaded browser).
+    if [[ ! -x /usr/bin/chromium ]]; then
+        missing+=(chromium)
+    fi
     if ((${#missing[@]} == 0)); then
         phase_done "system packages present"
         return 0

@@ -2,6 +2,7 @@ using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
+using GlobalCommerce.Api.Support;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Platform;
@@ -30,6 +31,7 @@ builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 if (options.SeedDemoCatalog)
     builder.Services.AddHostedService<DemoCatalogSeeder>();
+builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {
     if (options.RunWorkers)
@@ -50,6 +52,7 @@ app.MapAuth();
 app.MapMe();
 app.MapProducts();
 app.MapOrders();
+app.MapSupportConsole();
 await app.RunAsync();
 
 public partial class Program;

@@ -10,8 +10,8 @@ using MassTransit;
 
 namespace GlobalCommerce.Workers;
 
-// Everything a worker host runs: the order saga, every domain's consumers, the deadline sweeper and the
-// orders-by-state gauge.
+// Everything a worker host runs: the order saga, every domain's consumers, the deadline sweeper, the
+// orders-by-state gauge and the fault log support staff read.
 // The embedded default runs the same set inside the API process.
 public static class OrderProcessing
 {
@@ -30,6 +30,7 @@ public static class OrderProcessing
         bus.AddSingleton<DeadlineSweeper>();
         bus.AddHostedService(provider => provider.GetRequiredService<DeadlineSweeper>());
         bus.AddHostedService<OrdersByStateGauge>();
+        bus.AddConsumer<FaultLogOnCommandFaultedConsumer>();
         return bus;
     }
 }

@@ -81,7 +81,7 @@ public static class OrderEndpoints
             && await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken) is { } earlier)
             return Replay(earlier, hash);
 
-        var order = Price(request, customerId, products, clock.GetUtcNow());
+        var order = Price(request, customerId, EmailOf(caller), products, clock.GetUtcNow());
         // The accepted order and the SubmitOrder that starts its saga commit together; delivery follows the commit.
         outbox.Send(QueueNames.OrderSaga, order);
         orders.Requests.Add(new OrderRequest
@@ -209,11 +209,15 @@ public static class OrderEndpoints
 
     static Guid CustomerOf(ClaimsPrincipal caller) => Guid.Parse(caller.FindFirstValue("sub")!);
 
+    // Kept on the order so support can find it by the customer's address (shown masked to the support role).
+    static string? EmailOf(ClaimsPrincipal caller) =>
+        caller.FindFirstValue("email") is { Length: > 0 } email ? email.Trim().ToLowerInvariant() : null;
+
     static bool IsStaff(ClaimsPrincipal caller) => caller.IsInRole(Roles.Support) || caller.IsInRole(Roles.Admin);
 
     static bool MayRead(ClaimsPrincipal caller, Guid customerId) => IsStaff(caller) || CustomerOf(caller) == customerId;
 
-    static SubmitOrder Price(SubmitOrderRequest request, Guid customerId, IReadOnlyDictionary<Guid, Product> products, DateTimeOffset now)
+    static SubmitOrder Price(SubmitOrderRequest request, Guid customerId, string? customerEmail, IReadOnlyDictionary<Guid, Product> products, DateTimeOffset now)
     {
         var lines = request.Items!.Select(item =>
         {
@@ -232,6 +236,7 @@ public static class OrderEndpoints
         {
             OrderId = NewId.NextGuid(),
             CustomerId = customerId,
+            CustomerEmail = customerEmail,
             Lines = lines,
             Total = lines.Sum(line => line.UnitPrice * line.Quantity),
             Currency = products[lines[0].ProductId].Currency,

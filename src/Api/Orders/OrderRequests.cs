@@ -1,6 +1,7 @@
 namespace GlobalCommerce.Api.Orders;
 
 // Everything nullable: missing fields are reported by validation, not by a binder exception.
+// The customer (id and email) comes from the caller's token; a customerId in the body must name them.
 public sealed record SubmitOrderRequest(Guid? CustomerId, IReadOnlyList<OrderItemRequest?>? Items, AddressRequest? ShippingAddress, string? PaymentToken);
 
 public sealed record OrderItemRequest(Guid? ProductId, int? Quantity);

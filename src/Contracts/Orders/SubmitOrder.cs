@@ -5,6 +5,8 @@ public sealed record SubmitOrder
 {
     public required Guid OrderId { get; init; }
     public required Guid CustomerId { get; init; }
+    // Optional until Identity fills it from the shopper's token; support staff search by it.
+    public string? CustomerEmail { get; init; }
     public required IReadOnlyList<OrderLine> Lines { get; init; }
     public required decimal Total { get; init; }
     public required string Currency { get; init; }

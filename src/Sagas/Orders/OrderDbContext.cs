@@ -4,7 +4,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Sagas.Orders;
 
-// order_db: the saga rows, their transition history, and the orders the API accepted.
+// order_db: the saga rows, their transition history, the orders the API accepted, the faults of their commands and
+// the support console's audit log.
 public sealed class OrderDbContext(DbContextOptions<OrderDbContext> options) : DbContext(options)
 {
     public DbSet<OrderState> Orders => Set<OrderState>();
@@ -12,6 +13,10 @@ public sealed class OrderDbContext(DbContextOptions<OrderDbContext> options) : D
     public DbSet<OrderTransition> Transitions => Set<OrderTransition>();
 
     public DbSet<OrderRequest> Requests => Set<OrderRequest>();
+
+    public DbSet<OrderFault> Faults => Set<OrderFault>();
+
+    public DbSet<OrderAuditEntry> Audit => Set<OrderAuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.AddTransactionalOutbox().ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly);

@@ -11,4 +11,11 @@ public sealed class OrderSagaOptions
     public int MaxStepAttempts { get; set; } = 3;
 
     public double FraudThreshold { get; set; } = 0.2;
+
+    // Scores in [ReviewThreshold, FraudThreshold) hold the order for a person to approve or reject (AwaitingFraudReview).
+    // Set it to FraudThreshold or above to turn manual review off.
+    public double ReviewThreshold { get; set; } = 0.15;
+
+    // An order nobody reviewed in this time is rejected and its stock released.
+    public TimeSpan FraudReviewTimeout { get; set; } = TimeSpan.FromHours(24);
 }

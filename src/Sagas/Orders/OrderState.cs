@@ -13,6 +13,8 @@ public class OrderState : SagaStateMachineInstance, ISagaVersion
 
     public Guid CustomerId { get; set; }
 
+    public string? CustomerEmail { get; set; }
+
     public List<OrderLine> Lines { get; set; } = [];
 
     public decimal Total { get; set; }
@@ -25,6 +27,9 @@ public class OrderState : SagaStateMachineInstance, ISagaVersion
     public string PaymentToken { get; set; } = null!;
 
     public double? FraudScore { get; set; }
+
+    // Why the fraud check scored the order as it did; support staff read it when reviewing a held order.
+    public string? FraudReasons { get; set; }
 
     public string? PaymentReference { get; set; }
 

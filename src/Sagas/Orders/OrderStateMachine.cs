@@ -4,6 +4,7 @@ using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Contracts.Shipping;
 using GlobalCommerce.Platform.Messaging;
+using System.Text.Json;
 using MassTransit;
 
 namespace GlobalCommerce.Sagas.Orders;
@@ -27,6 +28,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
         Event(() => SubmitOrder, e => e.CorrelateById(c => c.Message.OrderId));
         Event(() => CancelOrder, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => RetryOrderStep, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ApproveOrder, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => RejectOrder, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => DeadlineExpired, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => InventoryReserved, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => InventoryReservationFailed, e => { e.CorrelateById(c => c.Message.OrderId); e.OnMissingInstance(m => m.Discard()); });
@@ -59,21 +63,42 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             Fail(When(ReserveInventoryFaulted), context => $"Stock reservation faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
             RetryOnDeadline(QueueNames.ReserveInventory, Reserve),
             FailOnDeadline("Stock reservation timed out", Compensation.ReleaseStock),
+            RetryOnRequest(QueueNames.ReserveInventory, Reserve),
             Cancel(Compensation.ReleaseStock));
 
         During(AwaitingFraudCheck,
-            When(FraudAssessed, context => context.Message.Score < _options.FraudThreshold)
-                .Then(context => context.Saga.FraudScore = context.Message.Score)
+            When(FraudAssessed, context => context.Message.Score < Math.Min(_options.ReviewThreshold, _options.FraudThreshold))
+                .Then(context => Assessed(context.Saga, context.Message))
                 .Then(context => ArmDeadline(context.Saga))
                 .Send(QueueNames.ChargePayment, context => Charge(context.Saga))
                 .TransitionTo(AwaitingPayment),
+            // Neither clearly good nor clearly bad: a person decides. The stock stays reserved meanwhile.
+            When(FraudAssessed, context => context.Message.Score >= _options.ReviewThreshold && context.Message.Score < _options.FraudThreshold)
+                .Then(context =>
+                {
+                    Assessed(context.Saga, context.Message);
+                    context.Saga.StepAttempts = 1;
+                    context.Saga.DeadlineAt = NextDeadline(_options.FraudReviewTimeout);
+                })
+                .TransitionTo(AwaitingFraudReview),
             Fail(When(FraudAssessed, context => context.Message.Score >= _options.FraudThreshold)
-                    .Then(context => context.Saga.FraudScore = context.Message.Score),
+                    .Then(context => Assessed(context.Saga, context.Message)),
                 context => $"Rejected by fraud check (score {context.Message.Score:0.00}: {string.Join("; ", context.Message.Reasons)})",
                 Compensation.ReleaseStock),
             Fail(When(AssessFraudFaulted), context => $"Fraud check faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
             RetryOnDeadline(QueueNames.AssessFraud, Assess),
             FailOnDeadline("Fraud check timed out", Compensation.ReleaseStock),
+            RetryOnRequest(QueueNames.AssessFraud, Assess),
+            Cancel(Compensation.ReleaseStock));
+
+        During(AwaitingFraudReview,
+            When(ApproveOrder)
+                .Then(context => ArmDeadline(context.Saga))
+                .Send(QueueNames.ChargePayment, context => Charge(context.Saga))
+                .TransitionTo(AwaitingPayment),
+            Fail(When(RejectOrder), context => $"Rejected in fraud review: {context.Message.Reason} (by {context.Message.RequestedBy})",
+                Compensation.ReleaseStock),
+            Fail(When(DeadlineExpired, IsPending), _ => $"Fraud review not done within {_options.FraudReviewTimeout}", Compensation.ReleaseStock),
             Cancel(Compensation.ReleaseStock));
 
         During(AwaitingPayment,
@@ -86,20 +111,13 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts)
                 .Then(context =>
                 {
-                    context.Saga.History.Add(new OrderTransition
-                    {
-                        OrderId = context.Saga.CorrelationId,
-                        From = context.Saga.CurrentState,
-                        To = context.Saga.CurrentState,
-                        Event = nameof(DeadlineExpired),
-                        At = _clock.GetUtcNow(),
-                        MessageId = context.MessageId,
-                        Detail = $"No payment outcome after {_options.MaxStepAttempts} attempts; asking the gateway before compensating",
-                    });
+                    context.Saga.History.Add(Step(context, nameof(DeadlineExpired),
+                        $"No payment outcome after {_options.MaxStepAttempts} attempts; asking the gateway before compensating"));
                     ArmDeadline(context.Saga);
                 })
                 .Send(QueueNames.CheckPayment, context => new CheckPayment { OrderId = context.Saga.CorrelationId })
                 .TransitionTo(VerifyingPayment),
+            RetryOnRequest(QueueNames.ChargePayment, Charge),
             Cancel(Compensation.ReleaseStock | Compensation.Refund));
 
         During(VerifyingPayment,
@@ -111,6 +129,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             RetryOnDeadline(QueueNames.CheckPayment, saga => new CheckPayment { OrderId = saga.CorrelationId }),
             // The gateway stays silent: compensate blind. The refund voids the payment, or refunds a charge found later.
             FailOnDeadline("Payment outcome unknown", Compensation.ReleaseStock | Compensation.Refund),
+            RetryOnRequest(QueueNames.CheckPayment, saga => new CheckPayment { OrderId = saga.CorrelationId }),
             Cancel(Compensation.ReleaseStock | Compensation.Refund));
 
         During(Confirmed,
@@ -132,6 +151,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
             RetryOnDeadline(QueueNames.CreateShipment, Ship),
             FailOnDeadline("Shipment timed out", Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
+            RetryOnRequest(QueueNames.CreateShipment, Ship),
             Cancel(Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment));
 
         // Replies that arrive after the order failed or was cancelled must not leave stock held, money taken or a parcel labelled.
@@ -146,6 +166,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
     public State Pending { get; private set; } = null!;
     public State AwaitingFraudCheck { get; private set; } = null!;
+    public State AwaitingFraudReview { get; private set; } = null!;
     public State AwaitingPayment { get; private set; } = null!;
     public State VerifyingPayment { get; private set; } = null!;
     public State Confirmed { get; private set; } = null!;
@@ -155,6 +176,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
     public Event<SubmitOrder> SubmitOrder { get; private set; } = null!;
     public Event<CancelOrder> CancelOrder { get; private set; } = null!;
+    public Event<RetryOrderStep> RetryOrderStep { get; private set; } = null!;
+    public Event<ApproveOrder> ApproveOrder { get; private set; } = null!;
+    public Event<RejectOrder> RejectOrder { get; private set; } = null!;
     public Event<OrderDeadlineExpired> DeadlineExpired { get; private set; } = null!;
     public Event<InventoryReserved> InventoryReserved { get; private set; } = null!;
     public Event<InventoryReservationFailed> InventoryReservationFailed { get; private set; } = null!;
@@ -231,18 +255,36 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             {
                 context.Saga.StepAttempts++;
                 context.Saga.DeadlineAt = NextDeadline();
-                context.Saga.History.Add(new OrderTransition
-                {
-                    OrderId = context.Saga.CorrelationId,
-                    From = context.Saga.CurrentState,
-                    To = context.Saga.CurrentState,
-                    Event = nameof(DeadlineExpired),
-                    At = _clock.GetUtcNow(),
-                    MessageId = context.MessageId,
-                    Detail = $"Deadline passed; sent {typeof(TCommand).Name} again (attempt {context.Saga.StepAttempts} of {_options.MaxStepAttempts})",
-                });
+                context.Saga.History.Add(Step(context, nameof(DeadlineExpired),
+                    $"Deadline passed; sent {typeof(TCommand).Name} again (attempt {context.Saga.StepAttempts} of {_options.MaxStepAttempts})"));
             })
             .Send(queue, context => command(context.Saga));
+
+    // Support staff asked for the step again: a fresh set of attempts and deadlines, and the command once more.
+    EventActivityBinder<OrderState, RetryOrderStep> RetryOnRequest<TCommand>(Uri queue, Func<OrderState, TCommand> command)
+        where TCommand : class =>
+        When(RetryOrderStep)
+            .Then(context =>
+            {
+                ArmDeadline(context.Saga);
+                context.Saga.History.Add(Step(context, nameof(RetryOrderStep),
+                    $"Sent {typeof(TCommand).Name} again at the request of {context.Message.RequestedBy}: {context.Message.Reason}"));
+            })
+            .Send(queue, context => command(context.Saga));
+
+    OrderTransition Step<T>(BehaviorContext<OrderState, T> context, string eventName, string detail)
+        where T : class => new()
+    {
+        OrderId = context.Saga.CorrelationId,
+        From = context.Saga.CurrentState,
+        To = context.Saga.CurrentState,
+        Event = eventName,
+        At = _clock.GetUtcNow(),
+        MessageId = context.MessageId,
+        Detail = detail,
+        Message = JsonSerializer.Serialize(context.Message, OrderSnapshot.Json),
+        Snapshot = OrderSnapshot.Serialize(context.Saga, context.Saga.CurrentState),
+    };
 
     EventActivityBinder<OrderState, OrderDeadlineExpired> FailOnDeadline(string reason, Compensation compensation) =>
         Fail(When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts),
@@ -266,6 +308,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     void Accept(OrderState saga, SubmitOrder order)
     {
         saga.CustomerId = order.CustomerId;
+        saga.CustomerEmail = order.CustomerEmail;
         saga.Lines = [.. order.Lines];
         saga.Total = order.Total;
         saga.Currency = order.Currency;
@@ -275,6 +318,12 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         saga.UpdatedAt = _clock.GetUtcNow();
     }
 
+    static void Assessed(OrderState saga, FraudAssessed assessment)
+    {
+        saga.FraudScore = assessment.Score;
+        saga.FraudReasons = assessment.Reasons.Count == 0 ? null : string.Join("; ", assessment.Reasons);
+    }
+
     void ArmDeadline(OrderState saga)
     {
         saga.StepAttempts = 1;
@@ -282,9 +331,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     }
 
     // Millisecond precision survives every store (PostgreSQL keeps microseconds), so the sweeper's copy compares equal.
-    DateTimeOffset NextDeadline()
+    DateTimeOffset NextDeadline(TimeSpan? timeout = null)
     {
-        var at = _clock.GetUtcNow() + _options.StepTimeout;
+        var at = _clock.GetUtcNow() + (timeout ?? _options.StepTimeout);
         return new DateTimeOffset(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 
@@ -348,9 +397,24 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 Event = context.Event.Name,
                 At = now,
                 MessageId = context.MessageId,
-                Detail = context.Saga.FailureReason ?? context.Saga.CancellationReason,
+                Detail = context.Saga.FailureReason ?? context.Saga.CancellationReason ?? StaffDetail(context),
+                Message = MessageJson(context),
+                Snapshot = OrderSnapshot.Serialize(context.Saga, currentState.Name),
             });
             return Task.CompletedTask;
+        }
+
+        static string? StaffDetail(BehaviorContext<OrderState> context) =>
+            context.TryGetMessage<ApproveOrder>(out var approve) ? $"Approved in fraud review: {approve.Message.Reason} (by {approve.Message.RequestedBy})"
+            : null;
+
+        // The observer sees the untyped context; the typed message sits behind the ConsumeContext<T> it also implements.
+        static string? MessageJson(BehaviorContext<OrderState> context)
+        {
+            var typed = context.GetType().GetInterfaces()
+                .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(ConsumeContext<>));
+            var message = typed?.GetProperty(nameof(ConsumeContext<object>.Message))?.GetValue(context);
+            return message is null ? null : JsonSerializer.Serialize(message, message.GetType(), OrderSnapshot.Json);
         }
     }
 }

@@ -23,6 +23,11 @@ public sealed class OrderStateMap : IEntityTypeConfiguration<OrderState>
         entity.HasIndex(s => s.CurrentState);
         entity.HasIndex(s => s.DeadlineAt);
         entity.HasIndex(s => s.CustomerId);
+        entity.Property(s => s.CustomerEmail).HasMaxLength(320);
+        entity.HasIndex(s => s.CustomerEmail);
+        entity.HasIndex(s => s.PaymentReference);
+        entity.HasIndex(s => s.TrackingNumber);
+        entity.HasIndex(s => s.UpdatedAt);
 
         entity.Property(s => s.Lines).HasConversion(
             lines => JsonSerializer.Serialize(lines, Json),
@@ -61,5 +66,35 @@ public sealed class OrderRequestMap : IEntityTypeConfiguration<OrderRequest>
         entity.Property(r => r.RequestHash).HasMaxLength(64);
         entity.HasIndex(r => r.IdempotencyKey).IsUnique();
         entity.HasIndex(r => r.AcceptedAt);
+    }
+}
+
+public sealed class OrderFaultMap : IEntityTypeConfiguration<OrderFault>
+{
+    public void Configure(EntityTypeBuilder<OrderFault> entity)
+    {
+        entity.ToTable("order_faults");
+        entity.HasKey(f => f.Id);
+        entity.Property(f => f.MessageType).HasMaxLength(128);
+        entity.Property(f => f.ExceptionType).HasMaxLength(256);
+        entity.Property(f => f.Endpoint).HasMaxLength(256);
+        // A redelivered Fault<T> is recorded once.
+        entity.HasIndex(f => f.FaultId).IsUnique();
+        entity.HasIndex(f => new { f.OrderId, f.At });
+    }
+}
+
+public sealed class OrderAuditEntryMap : IEntityTypeConfiguration<OrderAuditEntry>
+{
+    public void Configure(EntityTypeBuilder<OrderAuditEntry> entity)
+    {
+        entity.ToTable("order_audit");
+        entity.HasKey(a => a.Id);
+        entity.Property(a => a.Actor).HasMaxLength(320);
+        entity.Property(a => a.Role).HasMaxLength(32);
+        entity.Property(a => a.Action).HasMaxLength(32);
+        entity.Property(a => a.Reason).HasMaxLength(500);
+        entity.Property(a => a.Outcome).HasMaxLength(500);
+        entity.HasIndex(a => new { a.OrderId, a.Id });
     }
 }

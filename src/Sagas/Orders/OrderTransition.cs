@@ -17,4 +17,10 @@ public class OrderTransition
     public Guid? MessageId { get; set; }
 
     public string? Detail { get; set; }
+
+    // The message that caused the step, as JSON (support staff read it in the order's timeline).
+    public string? Message { get; set; }
+
+    // The saga's data right after the step, as JSON (OrderSnapshot); the timeline diffs consecutive snapshots.
+    public string? Snapshot { get; set; }
 }

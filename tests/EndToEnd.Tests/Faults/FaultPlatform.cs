@@ -55,6 +55,8 @@ public sealed class FaultPlatform : IAsyncDisposable
             ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
             // Every order of a scenario comes from one logged-in shopper; the velocity rule would reject the burst.
             ["Commerce__Fraud__VelocityLimitPerHour"] = "1000000",
+            // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
+            ["Commerce__Orders__ReviewThreshold"] = "1",
         };
         var workerEnvironment = new Dictionary<string, string>(common);
         foreach (var (key, value) in workerSettings ?? new Dictionary<string, string>())

@@ -12,17 +12,22 @@ public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal signal,
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public void Send<T>(Uri destination, T message)
-        where T : class =>
+    // Returns the MessageId the message will be delivered with.
+    public Guid Send<T>(Uri destination, T message)
+        where T : class
+    {
+        var messageId = NewId.NextGuid();
         db.Set<BusOutboxMessage>().Add(new BusOutboxMessage
         {
-            MessageId = NewId.NextGuid(),
+            MessageId = messageId,
             Destination = destination.ToString(),
             MessageType = typeof(T).AssemblyQualifiedName!,
             Body = JsonSerializer.Serialize(message, Json),
             TraceParent = Activity.Current?.Id,
             CreatedAt = clock.GetUtcNow(),
         });
+        return messageId;
+    }
 
     // Saves the caller's changes and these messages in one transaction, then wakes the delivery service.
     public async Task SaveChangesAsync(CancellationToken cancellationToken)

@@ -1,0 +1,20 @@
+using System.Globalization;
+
+namespace GlobalCommerce.Api.Support;
+
+public static class Display
+{
+    public static string Age(TimeSpan age) => age switch
+    {
+        { TotalSeconds: < 60 } => $"{Math.Max(0, (int)age.TotalSeconds)} s",
+        { TotalMinutes: < 60 } => $"{(int)age.TotalMinutes} min {age.Seconds} s",
+        { TotalHours: < 48 } => $"{(int)age.TotalHours} h {age.Minutes} min",
+        _ => $"{(int)age.TotalDays} d {age.Hours} h",
+    };
+
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
+
+    public static string Money(decimal amount, string currency) => $"{amount.ToString("#,##0.00", CultureInfo.InvariantCulture)} {currency}";
+
+    public static string ShortId(Guid id) => id.ToString("N")[..8];
+}

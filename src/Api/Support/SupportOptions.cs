@@ -1,0 +1,23 @@
+namespace GlobalCommerce.Api.Support;
+
+public sealed class SupportOptions
+{
+    public const string Section = "Commerce:Support";
+
+    // A cancellation that refunds more than this (in the order's currency) needs the admin role.
+    public decimal RefundApprovalLimit { get; set; } = 500m;
+
+    // How long an order may sit in a state before the worklist shows it; states not listed are never listed.
+    public Dictionary<string, TimeSpan> StateAgeLimits { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["Pending"] = TimeSpan.FromMinutes(2),
+        ["AwaitingFraudCheck"] = TimeSpan.FromMinutes(2),
+        ["AwaitingFraudReview"] = TimeSpan.FromMinutes(30),
+        ["AwaitingPayment"] = TimeSpan.FromMinutes(5),
+        ["VerifyingPayment"] = TimeSpan.FromMinutes(5),
+        ["Confirmed"] = TimeSpan.FromMinutes(10),
+    };
+
+    // How often the worklist refreshes itself in the browser.
+    public TimeSpan WorklistRefresh { get; set; } = TimeSpan.FromSeconds(5);
+}
