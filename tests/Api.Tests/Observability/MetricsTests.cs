@@ -107,7 +107,7 @@ public sealed class MetricsTests : IDisposable
             lags.Add(((string)all.Single(t => t.Key == "gc.outbox").Value!, (string)all.Single(t => t.Key == "gc.outbox.database").Value!, value));
         });
         listener.Start();
-        var client = _factory.CreateClient();
+        var client = await _factory.CreateShopperClientAsync();
 
         var orderId = await SubmitAsync(client);
         await _factory.WaitForOrderStateAsync(client, orderId, "Completed");
