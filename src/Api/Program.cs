@@ -11,6 +11,7 @@ using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Telemetry;
+using GlobalCommerce.Sagas.Erasure;
 using GlobalCommerce.Sagas.Orders;
 using GlobalCommerce.Workers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,7 +27,8 @@ builder.Services.TryAddSingleton(TimeProvider.System);
 
 builder.Services.AddHostedService<DatabaseInitializer>();
 builder.Services.AddOrderDatabase(options).AddCatalogDatabase(options).AddInventoryDatabase(options);
-builder.Services.AddBusOutbox<OrderDbContext>();
+builder.Services.AddErasureDatabase(options);
+builder.Services.AddBusOutbox<OrderDbContext>().AddBusOutbox<ErasureDbContext>();
 builder.Services.AddOrderAdmission(builder.Configuration);
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 if (options.SeedDemoCatalog)
@@ -34,6 +36,7 @@ if (options.SeedDemoCatalog)
 builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {
+    bus.AddAccountErasure();
     if (options.RunWorkers)
         bus.AddOrderProcessing(builder.Configuration, options);
 });
@@ -50,6 +53,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();
 app.MapAuth();
 app.MapMe();
+app.MapErasure();
 app.MapProducts();
 app.MapOrders();
 app.MapSupportConsole();

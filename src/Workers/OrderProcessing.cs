@@ -4,20 +4,24 @@ using GlobalCommerce.Consumers.Notifications;
 using GlobalCommerce.Consumers.Payments;
 using GlobalCommerce.Consumers.Shipping;
 using GlobalCommerce.Platform;
+using GlobalCommerce.Sagas.Erasure;
 using GlobalCommerce.Sagas.Orders;
+using GlobalCommerce.Workers.Erasure;
 using GlobalCommerce.Workers.Orders;
 using MassTransit;
 
 namespace GlobalCommerce.Workers;
 
-// Everything a worker host runs: the order saga, every domain's consumers, the deadline sweeper, the
-// orders-by-state gauge and the fault log support staff read.
+// Everything a worker host runs: the order and erasure sagas, every domain's consumers, the deadline sweepers, the
+// orders-by-state gauge and the fault log support staff read. (The identity domain's erasure consumer runs with the API,
+// which owns auth_db.)
 // The embedded default runs the same set inside the API process.
 public static class OrderProcessing
 {
     public static IBusRegistrationConfigurator AddOrderProcessing(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddOrderSaga(configuration, options);
+        bus.AddErasureSaga(configuration, options);
         bus.AddInventory(configuration, options);
         bus.AddFraud(configuration, options);
         bus.AddPayments(configuration, options);
@@ -29,6 +33,8 @@ public static class OrderProcessing
         bus.AddSingleton(sweeper);
         bus.AddSingleton<DeadlineSweeper>();
         bus.AddHostedService(provider => provider.GetRequiredService<DeadlineSweeper>());
+        bus.AddSingleton<ErasureDeadlineSweeper>();
+        bus.AddHostedService(provider => provider.GetRequiredService<ErasureDeadlineSweeper>());
         bus.AddHostedService<OrdersByStateGauge>();
         bus.AddConsumer<FaultLogOnCommandFaultedConsumer>();
         return bus;

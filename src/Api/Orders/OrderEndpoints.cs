@@ -129,7 +129,7 @@ public static class OrderEndpoints
 
         var submitted = JsonSerializer.Deserialize<SubmitOrder>(accepted.Submission, Json)!;
         return Results.Ok(new OrderResponse(submitted.OrderId, submitted.CustomerId, "Submitted", submitted.Total, submitted.Currency,
-            [.. submitted.Lines.Select(ToResponse)], null, null, null, null, null, submitted.SubmittedAt, accepted.AcceptedAt, null, []));
+            [.. submitted.Lines.Select(ToResponse)], submitted.ShippingAddress, null, null, null, null, null, submitted.SubmittedAt, accepted.AcceptedAt, null, []));
     }
 
     static async Task<IResult> CancelAsync(Guid id, HttpRequest http, ClaimsPrincipal caller, OrderDbContext orders, BusOutbox<OrderDbContext> outbox,
@@ -258,7 +258,7 @@ public static class OrderEndpoints
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
 
     static OrderResponse ToResponse(OrderState saga) => new(
-        saga.CorrelationId, saga.CustomerId, saga.CurrentState, saga.Total, saga.Currency, [.. saga.Lines.Select(ToResponse)],
+        saga.CorrelationId, saga.CustomerId, saga.CurrentState, saga.Total, saga.Currency, [.. saga.Lines.Select(ToResponse)], saga.ShippingAddress,
         saga.PaymentReference, saga.Carrier, saga.TrackingNumber, saga.FailureReason, saga.CancellationReason,
         saga.SubmittedAt, saga.UpdatedAt, saga.DeadlineAt,
         [.. saga.History.Select(t => new TransitionResponse(t.From, t.To, t.Event, t.At, t.Detail))]);

@@ -19,6 +19,7 @@ public sealed record OrderResponse(
     decimal Total,
     string Currency,
     IReadOnlyList<OrderLineResponse> Lines,
+    GlobalCommerce.Contracts.Orders.ShippingAddress ShippingAddress,
     string? PaymentReference,
     string? Carrier,
     string? TrackingNumber,

@@ -18,6 +18,7 @@ public static class ProblemTypes
     public const string MfaAlreadyEnabled = "urn:globalcommerce:problem:mfa-already-enabled";
     public const string InvalidRefreshToken = "urn:globalcommerce:problem:invalid-refresh-token";
     public const string TooManyRequests = "urn:globalcommerce:problem:too-many-requests";
+    public const string OrdersInFlight = "urn:globalcommerce:problem:orders-in-flight";
     public const string ErasureInProgress = "urn:globalcommerce:problem:erasure-in-progress";
     public const string Overloaded = "urn:globalcommerce:problem:overloaded";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";

@@ -16,7 +16,10 @@ public static class NotificationsRegistration
         bus.AddDomainDbContext<NotificationsDbContext>(options, "notifications");
         bus.AddConsumer<ConfirmationOnOrderConfirmedConsumer>();
         bus.AddConsumer<ShipmentNoticeOnOrderCompletedConsumer>();
-        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<ConfirmationOnOrderConfirmedConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<ShipmentNoticeOnOrderCompletedConsumer>());
+        bus.AddConsumer<EraseNotificationDataConsumer>();
+        var names = KebabCaseEndpointNameFormatter.Instance;
+        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, names.Consumer<ConfirmationOnOrderConfirmedConsumer>(),
+            names.Consumer<ShipmentNoticeOnOrderCompletedConsumer>(), names.Consumer<EraseNotificationDataConsumer>());
         return bus;
     }
 }

@@ -23,9 +23,11 @@ public static class PaymentsRegistration
         bus.AddConsumer<ChargePaymentConsumer>();
         bus.AddConsumer<RefundPaymentConsumer>();
         bus.AddConsumer<CheckPaymentConsumer>();
+        bus.AddConsumer<ErasePaymentDataConsumer>();
         var names = KebabCaseEndpointNameFormatter.Instance;
         bus.AddTransactionalOutbox<PaymentsDbContext>(configuration,
-            names.Consumer<ChargePaymentConsumer>(), names.Consumer<RefundPaymentConsumer>(), names.Consumer<CheckPaymentConsumer>());
+            names.Consumer<ChargePaymentConsumer>(), names.Consumer<RefundPaymentConsumer>(), names.Consumer<CheckPaymentConsumer>(),
+            names.Consumer<ErasePaymentDataConsumer>());
         return bus;
     }
 }

@@ -16,7 +16,10 @@ public static class ShippingRegistration
         bus.AddDomainDbContext<ShippingDbContext>(options, "shipping");
         bus.AddConsumer<CreateShipmentConsumer>();
         bus.AddConsumer<CancelShipmentConsumer>();
-        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<CreateShipmentConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<CancelShipmentConsumer>());
+        bus.AddConsumer<EraseShippingDataConsumer>();
+        var names = KebabCaseEndpointNameFormatter.Instance;
+        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, names.Consumer<CreateShipmentConsumer>(), names.Consumer<CancelShipmentConsumer>(),
+            names.Consumer<EraseShippingDataConsumer>());
         return bus;
     }
 }

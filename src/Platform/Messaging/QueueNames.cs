@@ -17,4 +17,10 @@ public static class QueueNames
     public static readonly Uri CheckPayment = new("queue:check-payment?bind=false");
     public static readonly Uri CreateShipment = new("queue:create-shipment?bind=false");
     public static readonly Uri CancelShipment = new("queue:cancel-shipment?bind=false");
+    public static readonly Uri ErasureSaga = new("queue:erasure-state?bind=false");
+    public static readonly Uri EraseOrderData = new("queue:erase-order-data?bind=false");
+    public static readonly Uri ErasePaymentData = new("queue:erase-payment-data?bind=false");
+    public static readonly Uri EraseShippingData = new("queue:erase-shipping-data?bind=false");
+    public static readonly Uri EraseNotificationData = new("queue:erase-notification-data?bind=false");
+    public static readonly Uri EraseAccount = new("queue:erase-account?bind=false");
 }

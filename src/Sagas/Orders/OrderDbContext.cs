@@ -18,8 +18,10 @@ public sealed class OrderDbContext(DbContextOptions<OrderDbContext> options) : D
 
     public DbSet<OrderAuditEntry> Audit => Set<OrderAuditEntry>();
 
+    // Only the orders' mappings: the erasure saga's live in the same assembly but in erasure_db.
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.AddTransactionalOutbox().ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly);
+        modelBuilder.AddTransactionalOutbox().ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly,
+            type => type.Namespace == typeof(OrderDbContext).Namespace);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.ApplyProviderConventions(Database);

@@ -26,7 +26,9 @@ public static class OrderSagaRegistration
         var lockMode = options.DatabaseProvider == DatabaseProvider.Postgres ? SagaLockMode.Pessimistic : SagaLockMode.Optimistic;
         bus.AddSagaStateMachine<OrderStateMachine, OrderState>()
             .EntityFrameworkRepository<OrderState, OrderDbContext>(lockMode);
-        bus.AddTransactionalOutbox<OrderDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>());
+        bus.AddConsumer<EraseOrderDataConsumer>();
+        bus.AddTransactionalOutbox<OrderDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>(),
+            KebabCaseEndpointNameFormatter.Instance.Consumer<EraseOrderDataConsumer>());
         return bus;
     }
 }

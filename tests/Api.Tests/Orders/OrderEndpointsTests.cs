@@ -232,10 +232,11 @@ public sealed class OrderEndpointsTests : IDisposable
                  {
                      "/api/products", "/api/products/{id}", "/api/orders", "/api/orders/{id}", "/api/orders/{id}/cancel",
                      "/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/auth/mfa/enrol",
-                     "/api/auth/mfa/confirm", "/api/me", "/api/me/consent", "/api/me/export", "/.well-known/jwks.json",
+                     "/api/auth/mfa/confirm", "/api/me", "/api/me/consent", "/api/me/export", "/api/erasures", "/api/erasures/{id}", "/.well-known/jwks.json",
                      "/.well-known/openid-configuration",
                  })
             Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from OpenAPI");
+        Assert.True(paths.GetProperty("/api/me").TryGetProperty("delete", out _), "DELETE /api/me missing from OpenAPI");
     }
 
     static Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, object body, string key)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GlobalCommerce.Contracts.Fraud;
+using GlobalCommerce.Contracts.Identity;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Payments;
@@ -35,6 +36,7 @@ public sealed class EventRecorder
         Add<ShipmentCreated>(bus);
         Add<ShipmentCancelled>(bus);
         Add<CustomerNotified>(bus);
+        Add<CustomerDataErased>(bus);
     }
 
     static void Add<T>(IBusRegistrationConfigurator bus)

@@ -14,8 +14,11 @@ public sealed class BrokerRestartTests(ITestOutputHelper output)
         var inFlightAtStop = 0;
         var run = await FaultScenario.RunAsync(platform, output, orders: 150, seed: 2, fault: async () =>
         {
+            // Stop the broker once orders are really under way (on a loaded machine the first ones take a while to arrive).
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             await Task.Delay(TimeSpan.FromSeconds(2));
-            inFlightAtStop = await platform.OrdersInFlightAsync();
+            while ((inFlightAtStop = await platform.OrdersInFlightAsync()) == 0 && DateTime.UtcNow < until)
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
             // stop_app takes every connection and queue down with the node; quorum queues recover from disk on start_app.
             output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} stop_app");
             await platform.Broker.StopAppAsync();

@@ -11,7 +11,9 @@ public sealed class PoisonMessageTests(ITestOutputHelper output)
     [Fact]
     public async Task A_poison_command_is_dead_lettered_with_a_fault_while_orders_keep_completing()
     {
-        await using var platform = await FaultPlatform.StartAsync();
+        // Each poison message holds one reserve-inventory slot through its ~25 s of retries. Step deadlines of 15 s (x3) leave
+        // room for a loaded machine, so an order that still times out here means the queue really was blocked.
+        await using var platform = await FaultPlatform.StartAsync(new Dictionary<string, string> { ["Commerce__Orders__StepTimeout"] = "00:00:15" });
         // A bus of the test's own on the platform's virtual host: it sends the poison and hears the faults published for it.
         var faults = new ConcurrentDictionary<Guid, DateTimeOffset>();
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>

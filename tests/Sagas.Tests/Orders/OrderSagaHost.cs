@@ -30,6 +30,8 @@ public sealed class OrderSagaHost : IAsyncDisposable
 
     public ITestHarness Harness { get; }
 
+    public IServiceProvider Services => _provider;
+
     public static async Task<OrderSagaHost> StartAsync(Action<IBusRegistrationConfigurator>? extra = null, CommerceOptions? database = null,
         int maxStepAttempts = 3)
     {

@@ -7,7 +7,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 
 // Adds messages to TDbContext instead of sending them: they commit with whatever else the caller saves and are
 // delivered afterwards. Nothing leaves before the caller's SaveChanges succeeds.
-public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal signal, TimeProvider clock)
+public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal<TDbContext> signal, TimeProvider clock)
     where TDbContext : DbContext
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -37,7 +37,9 @@ public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal signal,
     }
 }
 
-public sealed class BusOutboxSignal
+// One per database: the delivery service of one bus outbox is not woken by (nor steals the wake-up of) another's.
+public sealed class BusOutboxSignal<TDbContext>
+    where TDbContext : DbContext
 {
     readonly SemaphoreSlim _pending = new(0, 1);
 

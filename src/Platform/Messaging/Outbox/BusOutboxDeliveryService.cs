@@ -14,7 +14,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 // a message sent just before a crash is sent again after it, with the same MessageId, and the receiver's inbox drops it.
 public sealed partial class BusOutboxDeliveryService<TDbContext>(
     IServiceScopeFactory scopes,
-    BusOutboxSignal signal,
+    BusOutboxSignal<TDbContext> signal,
     TimeProvider clock,
     ILogger<BusOutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext

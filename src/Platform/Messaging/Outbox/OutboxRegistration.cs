@@ -41,7 +41,7 @@ public static class OutboxRegistration
         where TDbContext : DbContext
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<BusOutboxSignal>();
+        services.TryAddSingleton<BusOutboxSignal<TDbContext>>();
         services.TryAddScoped<BusOutbox<TDbContext>>();
         services.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
         return services;

@@ -1,0 +1,8 @@
+namespace GlobalCommerce.Contracts.Identity;
+
+// Published by the erasure deadline sweeper; the saga acts only if DeadlineAt still matches its pending deadline.
+public sealed record ErasureDeadlineExpired
+{
+    public required Guid ErasureId { get; init; }
+    public required DateTimeOffset DeadlineAt { get; init; }
+}
