@@ -9,32 +9,13 @@ namespace GlobalCommerce.Workers.Orders;
 // stays in the state machine. Several workers may sweep at once; the saga ignores an expiry whose deadline it no
 // longer holds.
 public sealed partial class DeadlineSweeper(IServiceScopeFactory scopes, SweeperOptions options, TimeProvider clock, ILogger<DeadlineSweeper> logger)
-    : BackgroundService
+    : PeriodicSweeper(options.Interval, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Interval, clock);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-#pragma warning disable CA1031 // a failed sweep (database restarting, broker down) is retried on the next tick
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-#pragma warning restore CA1031
-            {
-                LogSweepFailed(logger, exception);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    public override async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderDbContext>();
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
 
         var due = await db.Orders.AsNoTracking()
             .Where(order => order.DeadlineAt != null && order.DeadlineAt <= now)
@@ -54,8 +35,5 @@ public sealed partial class DeadlineSweeper(IServiceScopeFactory scopes, Sweeper
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deadline of order {OrderId} passed at {DeadlineAt}")]
     static partial void LogDeadlineExpired(ILogger logger, Guid orderId, DateTimeOffset deadlineAt);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Deadline sweep failed; retrying on the next tick")]
-    static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
 
