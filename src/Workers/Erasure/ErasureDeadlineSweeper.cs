@@ -9,14 +9,32 @@ namespace GlobalCommerce.Workers.Erasure;
 // The order sweeper's twin for erasures: turns due DeadlineAt values into ErasureDeadlineExpired and leaves every
 // decision (re-send or hand to support) to the state machine, which ignores an expiry it no longer holds.
 public sealed partial class ErasureDeadlineSweeper(IServiceScopeFactory scopes, SweeperOptions options, TimeProvider clock,
-    ILogger<ErasureDeadlineSweeper> logger)
-    : PeriodicSweeper(options.Interval, clock, logger)
+    ILogger<ErasureDeadlineSweeper> logger) : BackgroundService
 {
-    public override async Task<int> SweepAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Interval, clock);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+#pragma warning disable CA1031 // a failed sweep (database restarting, broker down) is retried on the next tick
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                LogSweepFailed(logger, exception);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ErasureDbContext>();
-        var now = Clock.GetUtcNow();
+        var now = clock.GetUtcNow();
 
         var due = await db.Erasures.AsNoTracking()
             .Where(erasure => erasure.DeadlineAt != null && erasure.DeadlineAt <= now)
@@ -36,4 +54,7 @@ public sealed partial class ErasureDeadlineSweeper(IServiceScopeFactory scopes, 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deadline of erasure {ErasureId} passed at {DeadlineAt}")]
     static partial void LogDeadlineExpired(ILogger logger, Guid erasureId, DateTimeOffset deadlineAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Erasure deadline sweep failed; retrying on the next tick")]
+    static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

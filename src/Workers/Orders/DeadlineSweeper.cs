@@ -9,13 +9,32 @@ namespace GlobalCommerce.Workers.Orders;
 // stays in the state machine. Several workers may sweep at once; the saga ignores an expiry whose deadline it no
 // longer holds.
 public sealed partial class DeadlineSweeper(IServiceScopeFactory scopes, SweeperOptions options, TimeProvider clock, ILogger<DeadlineSweeper> logger)
-    : PeriodicSweeper(options.Interval, clock, logger)
+    : BackgroundService
 {
-    public override async Task<int> SweepAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Interval, clock);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+#pragma warning disable CA1031 // a failed sweep (database restarting, broker down) is retried on the next tick
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                LogSweepFailed(logger, exception);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderDbContext>();
-        var now = Clock.GetUtcNow();
+        var now = clock.GetUtcNow();
 
         var due = await db.Orders.AsNoTracking()
             .Where(order => order.DeadlineAt != null && order.DeadlineAt <= now)
@@ -35,5 +54,8 @@ public sealed partial class DeadlineSweeper(IServiceScopeFactory scopes, Sweeper
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deadline of order {OrderId} passed at {DeadlineAt}")]
     static partial void LogDeadlineExpired(ILogger logger, Guid orderId, DateTimeOffset deadlineAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Deadline sweep failed; retrying on the next tick")]
+    static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
 
