@@ -301,6 +301,7 @@ RABBITMQ_PID_FILE=$(printf %q "$dir/rabbit.pid")
 RABBITMQ_DIST_PORT=$dport
 ERL_EPMD_PORT=$eport
 ERL_EPMD_ADDRESS=127.0.0.1
+ERL_CRASH_DUMP=$(printf %q "$dir/log/erl_crash.dump")
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 EOF
     printf 'GC_KIND=rabbitmq\nGC_PORT=%s\nGC_STREAM_PORT=%s\nGC_NODE=%s\nGC_RABBIT_BIN=%q\n' \

@@ -11,6 +11,9 @@ public static class CommerceBus
     {
         services.AddMassTransit(bus =>
         {
+            // MassTransit reports usage telemetry to its vendor unless told not to: a commerce backend makes no outbound
+            // call its operator did not configure.
+            bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConfigureEndpointsCallback((_, _, endpoint) => ApplyEndpointPolicy(endpoint));
             register(bus);
