@@ -124,6 +124,24 @@ public sealed class FaultPlatform : IAsyncDisposable
             report.AppendLine(exception.Message);
         }
 
+        // The saga rows of unfinished orders: whether a deadline is armed says whether the sweeper can still move them.
+        try
+        {
+            await using var orders = await OpenDatabaseAsync("orders");
+            await using var command = new NpgsqlCommand(
+                "SELECT \"CorrelationId\", \"CurrentState\", \"DeadlineAt\", \"StepAttempts\", \"UpdatedAt\" FROM order_states " +
+                "WHERE \"CurrentState\" NOT IN ('Completed', 'Failed', 'Cancelled') ORDER BY \"UpdatedAt\" LIMIT 20", orders);
+            await using var reader = await command.ExecuteReaderAsync();
+            report.AppendLine("unfinished saga rows (id, state, deadline, attempts, updated):");
+            while (await reader.ReadAsync())
+                report.AppendLine($"  {reader.GetGuid(0)} {reader.GetString(1)} {(reader.IsDBNull(2) ? "no deadline" : reader.GetFieldValue<DateTimeOffset>(2).ToString("O"))} {reader.GetInt32(3)} {reader.GetFieldValue<DateTimeOffset>(4):O}");
+            report.AppendLine($"  now {DateTimeOffset.UtcNow:O}");
+        }
+        catch (NpgsqlException exception)
+        {
+            report.AppendLine($"saga rows unreadable: {exception.Message}");
+        }
+
         var live = _workers.Select((worker, i) => (Name: $"worker {i}", Host: worker)).Prepend(("api", _hosts[0].Host));
         foreach (var (name, host) in live.Where(h => h.Host is not null))
         {
