@@ -22,7 +22,8 @@ public static class InventoryRegistration
         bus.AddConsumer<ReserveInventoryConsumer>();
         bus.AddConsumer<CommitInventoryConsumer>();
         bus.AddConsumer<ReleaseInventoryConsumer>();
-        bus.AddTransactionalOutbox<InventoryDbContext>(configuration, EndpointNames.Consumer<ReserveInventoryConsumer>(), EndpointNames.Consumer<CommitInventoryConsumer>(), EndpointNames.Consumer<ReleaseInventoryConsumer>());
+        bus.AddTransactionalOutbox<InventoryDbContext>(configuration, EndpointNames.Consumer<ReserveInventoryConsumer>(),
+            EndpointNames.Consumer<CommitInventoryConsumer>(), EndpointNames.Consumer<ReleaseInventoryConsumer>());
         return bus;
     }
 }

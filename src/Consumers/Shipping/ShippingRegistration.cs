@@ -18,8 +18,8 @@ public static class ShippingRegistration
         bus.AddConsumer<CreateShipmentConsumer>();
         bus.AddConsumer<CancelShipmentConsumer>();
         bus.AddConsumer<EraseShippingDataConsumer>();
-        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, EndpointNames.Consumer<CreateShipmentConsumer>(), EndpointNames.Consumer<CancelShipmentConsumer>(),
-            EndpointNames.Consumer<EraseShippingDataConsumer>());
+        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, EndpointNames.Consumer<CreateShipmentConsumer>(),
+            EndpointNames.Consumer<CancelShipmentConsumer>(), EndpointNames.Consumer<EraseShippingDataConsumer>());
         return bus;
     }
 }

@@ -28,9 +28,11 @@ public sealed class DeadlineSweeperTests
 
         var expiry = new DeadlineExpiry<OrderState, OrderDeadlineExpired>("order",
             (orderId, deadlineAt) => new OrderDeadlineExpired { OrderId = orderId, DeadlineAt = deadlineAt });
-        Assert.Equal(0, await Sweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(host.Services, expiry, TimeSpan.Zero, batchSize: 1).SweepAsync(CancellationToken.None));
+        var now = Sweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(host.Services, expiry, TimeSpan.Zero, batchSize: 1);
+        Assert.Equal(0, await now.SweepAsync(CancellationToken.None));
 
-        Assert.Equal(1, await Sweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(host.Services, expiry, TimeSpan.FromHours(1), batchSize: 1).SweepAsync(CancellationToken.None));
+        var anHourOn = Sweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(host.Services, expiry, TimeSpan.FromHours(1), batchSize: 1);
+        Assert.Equal(1, await anHourOn.SweepAsync(CancellationToken.None));
         Assert.True(await host.Harness.Published.Any<OrderDeadlineExpired>(m =>
             m.Context.Message.OrderId == first.OrderId && m.Context.Message.DeadlineAt == firstSaga.DeadlineAt));
         Assert.False(await host.Harness.Published.Any<OrderDeadlineExpired>(m => m.Context.Message.OrderId == second.OrderId));
@@ -46,8 +48,8 @@ public sealed class DeadlineSweeperTests
 
         var expiry = new DeadlineExpiry<ErasureState, ErasureDeadlineExpired>("erasure",
             (erasureId, deadlineAt) => new ErasureDeadlineExpired { ErasureId = erasureId, DeadlineAt = deadlineAt });
-        Assert.Equal(1, await Sweeper<ErasureState, ErasureDbContext, ErasureDeadlineExpired>(host.Services, expiry, TimeSpan.FromHours(1), batchSize: 200)
-            .SweepAsync(CancellationToken.None));
+        var anHourOn = Sweeper<ErasureState, ErasureDbContext, ErasureDeadlineExpired>(host.Services, expiry, TimeSpan.FromHours(1), batchSize: 200);
+        Assert.Equal(1, await anHourOn.SweepAsync(CancellationToken.None));
         Assert.True(await host.Harness.Published.Any<ErasureDeadlineExpired>(m =>
             m.Context.Message.ErasureId == erasure.ErasureId && m.Context.Message.DeadlineAt == saga.DeadlineAt));
     }
