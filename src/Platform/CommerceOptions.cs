@@ -1,15 +1,32 @@
 namespace GlobalCommerce.Platform;
 
-// The switches that move the platform between the embedded default and real infrastructure.
 public sealed class CommerceOptions
 {
     public const string Section = "Commerce";
 
-    public TransportKind Transport { get; set; } = TransportKind.InMemory;
+    // Commerce:Mode is the one switch between the platform's two shapes. Everything that differs between them reads it,
+    // through the defaults below; each of those can still be set on its own (tests point one at a real server).
+    // - Embedded (default): one process. The API also hosts the sagas, consumers and sweepers, on the in-memory bus and
+    //   SQLite files in DataDirectory; it seeds the demo catalog and accounts and generates its token signing key.
+    // - Distributed: the API and any number of Workers processes on RabbitMQ and PostgreSQL. Nothing demo is seeded
+    //   and the signing key must come from Commerce:Identity:SigningKeyPath.
+    public CommerceMode Mode { get; set; } = CommerceMode.Embedded;
+
+    public bool IsEmbedded => Mode == CommerceMode.Embedded;
+
+    public TransportKind Transport
+    {
+        get => _transport ?? (IsEmbedded ? TransportKind.InMemory : TransportKind.RabbitMq);
+        set => _transport = value;
+    }
 
     public string RabbitMqUrl { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
 
-    public DatabaseProvider DatabaseProvider { get; set; } = DatabaseProvider.Sqlite;
+    public DatabaseProvider DatabaseProvider
+    {
+        get => _databaseProvider ?? (IsEmbedded ? DatabaseProvider.Sqlite : DatabaseProvider.Postgres);
+        set => _databaseProvider = value;
+    }
 
     public string DataDirectory { get; set; } = "data";
 
@@ -18,10 +35,23 @@ public sealed class CommerceOptions
 
     public string DatabasePrefix { get; set; } = "gc_";
 
-    // In the embedded default the API process also hosts the consumers, the saga and the sweeper.
-    public bool RunWorkers { get; set; } = true;
+    // Whether the API process hosts the sagas, consumers and sweepers (a Workers process always does).
+    public bool RunWorkers
+    {
+        get => _runWorkers ?? IsEmbedded;
+        set => _runWorkers = value;
+    }
 
-    public bool SeedDemoCatalog { get; set; } = true;
+    public bool SeedDemoCatalog
+    {
+        get => _seedDemoCatalog ?? IsEmbedded;
+        set => _seedDemoCatalog = value;
+    }
+
+    TransportKind? _transport;
+    DatabaseProvider? _databaseProvider;
+    bool? _runWorkers;
+    bool? _seedDemoCatalog;
 
     public static CommerceOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
@@ -29,6 +59,12 @@ public sealed class CommerceOptions
         Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(Section), options);
         return options;
     }
+}
+
+public enum CommerceMode
+{
+    Embedded,
+    Distributed,
 }
 
 public enum TransportKind

@@ -23,15 +23,16 @@ public sealed class RealModePlatform : IAsyncLifetime
             ?? throw new InvalidOperationException("GC_TEST_RABBITMQ is not set: run the suite with scripts/test.sh.");
         var common = new Dictionary<string, string>
         {
-            ["Commerce__Transport"] = "RabbitMq",
+            ["Commerce__Mode"] = "Distributed",
             ["Commerce__RabbitMqUrl"] = rabbit,
-            ["Commerce__DatabaseProvider"] = "Postgres",
             ["Commerce__PostgresConnection"] = postgres,
             ["Commerce__DatabasePrefix"] = "e2e" + Guid.NewGuid().ToString("N")[..8] + "_",
             ["Commerce__Sweeper__Interval"] = "00:00:01",
+            // The tests order from the demo catalog, which the distributed mode does not seed by itself.
+            ["Commerce__SeedDemoCatalog"] = "true",
         };
 
-        var api = new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" };
+        var api = new Dictionary<string, string>(common);
         foreach (var (key, value) in RealModeIdentity.Environment())
             api[key] = value;
         Api = HostProcess.Start("Api", api);

@@ -14,8 +14,8 @@ public sealed class AuthOptions
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(7);
 
-    // A PEM file holding the ECDSA P-256 private key. Required in real mode; the embedded default keeps a generated
-    // key under the data directory.
+    // A PEM file holding the ECDSA P-256 private key. Required in the distributed mode; the embedded mode keeps a
+    // generated key under the data directory.
     public string? SigningKeyPath { get; set; }
 
     public SessionStoreKind SessionStore { get; set; } = SessionStoreKind.Memory;
@@ -24,7 +24,7 @@ public sealed class AuthOptions
 
     public string RedisKeyPrefix { get; set; } = "gc:";
 
-    // Null: seed only on the embedded default (in-memory bus and SQLite).
+    // Null: seed in the embedded mode only (Commerce:Mode).
     public bool? SeedDemoAccounts { get; set; }
 
     public int MaxFailedAccessAttempts { get; set; } = 5;
@@ -37,7 +37,7 @@ public sealed class AuthOptions
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public bool ShouldSeedDemoAccounts(CommerceOptions commerce) =>
-        SeedDemoAccounts ?? (commerce.Transport == TransportKind.InMemory && commerce.DatabaseProvider == DatabaseProvider.Sqlite);
+        SeedDemoAccounts ?? commerce.IsEmbedded;
 
     public static AuthOptions From(IConfiguration configuration)
     {

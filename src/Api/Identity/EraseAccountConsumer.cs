@@ -1,4 +1,8 @@
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Identity;
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Messaging.Outbox;
+using GlobalCommerce.Sagas.Erasure;
 using MassTransit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -45,6 +49,11 @@ public sealed partial class EraseAccountConsumer(UserManager<CommerceUser> users
 
 public static class AccountErasureRegistration
 {
+    // The API's side of erasures: it stores each accepted request with the bus-outbox message that starts the saga
+    // and reads erasure_db for status. The saga runs wherever the mode puts it.
+    public static IServiceCollection AddErasure(this IServiceCollection services, CommerceOptions options) =>
+        services.AddErasureDatabase(options).AddBusOutbox<ErasureDbContext>();
+
     // auth_db has no inbox/outbox tables (it predates them and schemas are created, not migrated): the consumer is
     // idempotent by nature and publishes its confirmation after its changes are saved.
     public static IBusRegistrationConfigurator AddAccountErasure(this IBusRegistrationConfigurator bus)

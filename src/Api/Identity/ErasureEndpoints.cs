@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
-using GlobalCommerce.Contracts.Identity;
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Sagas.Erasure;

@@ -110,6 +110,18 @@ public static class IdentityRegistration
         return services;
     }
 
+    // Authentication first, so that the rate limiter and authorization see who is calling.
+    public static WebApplication UseCommerceIdentity(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        return app;
+    }
+
+    // Sign-in and tokens, the account holder's own data, and erasures (DELETE /api/me, /api/erasures for their status).
+    public static IEndpointRouteBuilder MapIdentity(this IEndpointRouteBuilder app) => app.MapAuth().MapMe().MapErasure();
+
     public static IResult TooManyRequests(TimeSpan retryAfter) => new RetryAfterResult(retryAfter, Results.Problem(
         statusCode: StatusCodes.Status429TooManyRequests, type: ProblemTypes.TooManyRequests, title: "Too many attempts",
         detail: "Wait before trying again; see the Retry-After header."));

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Identity;
 
 namespace GlobalCommerce.Api.Identity;
 
-// Roles always exist. Demo accounts only on the embedded default (see AuthOptions.SeedDemoAccounts); real mode gets its
-// first admin from the create-admin command.
+// Roles always exist. Demo accounts only in the embedded mode (see AuthOptions.SeedDemoAccounts); the distributed mode
+// gets its first admin from the create-admin command.
 public sealed partial class IdentitySeeder(IServiceScopeFactory scopes, bool seedDemoAccounts, ILogger<IdentitySeeder> logger)
     : IHostedService
 {

@@ -41,10 +41,10 @@ public sealed class SigningKeys
             return FromPem(File.ReadAllText(auth.SigningKeyPath));
         }
 
-        if (commerce.DatabaseProvider != DatabaseProvider.Sqlite)
+        if (!commerce.IsEmbedded)
         {
             throw new InvalidOperationException(
-                "Commerce:Identity:SigningKeyPath is required outside the embedded default: point it at a PEM file with an ECDSA P-256 private key.");
+                "Commerce:Identity:SigningKeyPath is required in the distributed mode: point it at a PEM file with an ECDSA P-256 private key.");
         }
 
         var path = Path.Combine(Path.GetFullPath(commerce.DataDirectory), EmbeddedKeyFile);

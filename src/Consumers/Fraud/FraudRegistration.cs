@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -18,7 +19,7 @@ public static class FraudRegistration
         bus.TryAddSingleton(TimeProvider.System);
         bus.AddDomainDbContext<FraudDbContext>(options, "fraud");
         bus.AddConsumer<AssessFraudConsumer>();
-        bus.AddTransactionalOutbox<FraudDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<AssessFraudConsumer>());
+        bus.AddTransactionalOutbox<FraudDbContext>(configuration, EndpointNames.Consumer<AssessFraudConsumer>());
         return bus;
     }
 }

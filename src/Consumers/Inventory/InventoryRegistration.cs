@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -21,7 +22,8 @@ public static class InventoryRegistration
         bus.AddConsumer<ReserveInventoryConsumer>();
         bus.AddConsumer<CommitInventoryConsumer>();
         bus.AddConsumer<ReleaseInventoryConsumer>();
-        bus.AddTransactionalOutbox<InventoryDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Consumer<ReserveInventoryConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<CommitInventoryConsumer>(), KebabCaseEndpointNameFormatter.Instance.Consumer<ReleaseInventoryConsumer>());
+        bus.AddTransactionalOutbox<InventoryDbContext>(configuration, EndpointNames.Consumer<ReserveInventoryConsumer>(),
+            EndpointNames.Consumer<CommitInventoryConsumer>(), EndpointNames.Consumer<ReleaseInventoryConsumer>());
         return bus;
     }
 }

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -17,9 +18,8 @@ public static class NotificationsRegistration
         bus.AddConsumer<ConfirmationOnOrderConfirmedConsumer>();
         bus.AddConsumer<ShipmentNoticeOnOrderCompletedConsumer>();
         bus.AddConsumer<EraseNotificationDataConsumer>();
-        var names = KebabCaseEndpointNameFormatter.Instance;
-        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, names.Consumer<ConfirmationOnOrderConfirmedConsumer>(),
-            names.Consumer<ShipmentNoticeOnOrderCompletedConsumer>(), names.Consumer<EraseNotificationDataConsumer>());
+        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, EndpointNames.Consumer<ConfirmationOnOrderConfirmedConsumer>(),
+            EndpointNames.Consumer<ShipmentNoticeOnOrderCompletedConsumer>(), EndpointNames.Consumer<EraseNotificationDataConsumer>());
         return bus;
     }
 }

@@ -1,4 +1,4 @@
-using GlobalCommerce.Contracts.Identity;
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Shipping;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;

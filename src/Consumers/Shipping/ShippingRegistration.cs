@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -17,9 +18,8 @@ public static class ShippingRegistration
         bus.AddConsumer<CreateShipmentConsumer>();
         bus.AddConsumer<CancelShipmentConsumer>();
         bus.AddConsumer<EraseShippingDataConsumer>();
-        var names = KebabCaseEndpointNameFormatter.Instance;
-        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, names.Consumer<CreateShipmentConsumer>(), names.Consumer<CancelShipmentConsumer>(),
-            names.Consumer<EraseShippingDataConsumer>());
+        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, EndpointNames.Consumer<CreateShipmentConsumer>(),
+            EndpointNames.Consumer<CancelShipmentConsumer>(), EndpointNames.Consumer<EraseShippingDataConsumer>());
         return bus;
     }
 }

@@ -12,8 +12,6 @@ namespace GlobalCommerce.Platform.Persistence;
 //   fsync per checkpoint instead of per commit. Real mode runs on PostgreSQL with its own durability settings.
 public sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    public const int BusyTimeoutMilliseconds = 10_000;
-
     const string Pragmas = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
 
     public static readonly SqlitePragmas Instance = new();

@@ -1,11 +1,10 @@
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Platform;
-using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GlobalCommerce.Sagas.Erasure;
 
@@ -15,18 +14,19 @@ public static class ErasureSagaRegistration
     public static IServiceCollection AddErasureDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<ErasureDbContext>(options, "erasure");
 
+    // What a host runs for erasures: the saga and its deadline sweeper.
+    public static IBusRegistrationConfigurator AddErasureProcessing(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.AddErasureSaga(configuration, options);
+        bus.AddDeadlineSweeper<ErasureState, ErasureDbContext, ErasureDeadlineExpired>(configuration, "erasure",
+            (erasureId, deadlineAt) => new ErasureDeadlineExpired { ErasureId = erasureId, DeadlineAt = deadlineAt });
+        return bus;
+    }
+
     public static IBusRegistrationConfigurator AddErasureSaga(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        var sagaOptions = new ErasureSagaOptions();
-        configuration.GetSection(ErasureSagaOptions.Section).Bind(sagaOptions);
-        bus.TryAddSingleton(sagaOptions);
-        bus.TryAddSingleton(TimeProvider.System);
         bus.AddErasureDatabase(options);
-
-        var lockMode = options.DatabaseProvider == DatabaseProvider.Postgres ? SagaLockMode.Pessimistic : SagaLockMode.Optimistic;
-        bus.AddSagaStateMachine<ErasureStateMachine, ErasureState>()
-            .EntityFrameworkRepository<ErasureState, ErasureDbContext>(lockMode);
-        bus.AddTransactionalOutbox<ErasureDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Saga<ErasureState>());
+        bus.AddCommerceSaga<ErasureStateMachine, ErasureState, ErasureDbContext, ErasureSagaOptions>(configuration, options, ErasureSagaOptions.Section);
         return bus;
     }
 }

@@ -1,9 +1,10 @@
+using GlobalCommerce.Sagas.Persistence;
 using MassTransit;
 
 namespace GlobalCommerce.Sagas.Erasure;
 
 // One customer's erasure. Holds ids only: the record that the erasure happened outlives the data it erased.
-public class ErasureState : SagaStateMachineInstance, ISagaVersion
+public class ErasureState : SagaStateMachineInstance, ISagaVersion, ISagaDeadline
 {
     public Guid CorrelationId { get; set; }
 

@@ -1,11 +1,11 @@
-using GlobalCommerce.Platform.Messaging.Outbox;
+using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GlobalCommerce.Sagas.Orders;
 
@@ -15,20 +15,23 @@ public static class OrderSagaRegistration
     public static IServiceCollection AddOrderDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<OrderDbContext>(options, "orders");
 
+    // What a host runs for orders: the saga, its deadline sweeper, the orders-by-state gauge and the fault log.
+    public static IBusRegistrationConfigurator AddOrderProcessing(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.AddOrderSaga(configuration, options);
+        bus.AddDeadlineSweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(configuration, "order",
+            (orderId, deadlineAt) => new OrderDeadlineExpired { OrderId = orderId, DeadlineAt = deadlineAt });
+        bus.AddHostedService<OrdersByStateGauge>();
+        bus.AddConsumer<FaultLogOnCommandFaultedConsumer>();
+        return bus;
+    }
+
     public static IBusRegistrationConfigurator AddOrderSaga(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        var sagaOptions = new OrderSagaOptions();
-        configuration.GetSection(OrderSagaOptions.Section).Bind(sagaOptions);
-        bus.TryAddSingleton(sagaOptions);
-        bus.TryAddSingleton(TimeProvider.System);
         bus.AddOrderDatabase(options);
-
-        var lockMode = options.DatabaseProvider == DatabaseProvider.Postgres ? SagaLockMode.Pessimistic : SagaLockMode.Optimistic;
-        bus.AddSagaStateMachine<OrderStateMachine, OrderState>()
-            .EntityFrameworkRepository<OrderState, OrderDbContext>(lockMode);
         bus.AddConsumer<EraseOrderDataConsumer>();
-        bus.AddTransactionalOutbox<OrderDbContext>(configuration, KebabCaseEndpointNameFormatter.Instance.Saga<OrderState>(),
-            KebabCaseEndpointNameFormatter.Instance.Consumer<EraseOrderDataConsumer>());
+        bus.AddCommerceSaga<OrderStateMachine, OrderState, OrderDbContext, OrderSagaOptions>(configuration, options, OrderSagaOptions.Section,
+            EndpointNames.Consumer<EraseOrderDataConsumer>());
         return bus;
     }
 }

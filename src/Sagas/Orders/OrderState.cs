@@ -1,9 +1,10 @@
 using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Sagas.Persistence;
 using MassTransit;
 
 namespace GlobalCommerce.Sagas.Orders;
 
-public class OrderState : SagaStateMachineInstance, ISagaVersion
+public class OrderState : SagaStateMachineInstance, ISagaVersion, ISagaDeadline
 {
     public Guid CorrelationId { get; set; }
 

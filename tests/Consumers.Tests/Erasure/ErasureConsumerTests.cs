@@ -2,7 +2,7 @@ using GlobalCommerce.Consumers.Notifications;
 using GlobalCommerce.Consumers.Payments;
 using GlobalCommerce.Consumers.Shipping;
 using GlobalCommerce.Consumers.Tests.Support;
-using GlobalCommerce.Contracts.Identity;
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Contracts.Shipping;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Fraud;
-using GlobalCommerce.Contracts.Identity;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Payments;

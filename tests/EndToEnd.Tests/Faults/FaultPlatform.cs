@@ -44,11 +44,12 @@ public sealed class FaultPlatform : IAsyncDisposable
         var prefix = "fault" + Guid.NewGuid().ToString("N")[..8] + "_";
         var common = new Dictionary<string, string>
         {
-            ["Commerce__Transport"] = "RabbitMq",
+            ["Commerce__Mode"] = "Distributed",
             ["Commerce__RabbitMqUrl"] = broker.AddressOf(virtualHost).ToString(),
-            ["Commerce__DatabaseProvider"] = "Postgres",
             ["Commerce__PostgresConnection"] = postgres,
             ["Commerce__DatabasePrefix"] = prefix,
+            // The scenarios order from the demo catalog, which the distributed mode does not seed by itself.
+            ["Commerce__SeedDemoCatalog"] = "true",
             // Fast enough that a lost reply is re-sent (and a hopeless step compensated) within seconds, not minutes.
             ["Commerce__Sweeper__Interval"] = "00:00:00.500",
             ["Commerce__Orders__StepTimeout"] = "00:00:05",
@@ -65,7 +66,7 @@ public sealed class FaultPlatform : IAsyncDisposable
         var platform = new FaultPlatform(broker, virtualHost, postgres, prefix, workerEnvironment, workers);
         try
         {
-            var apiEnvironment = new Dictionary<string, string>(common) { ["Commerce__RunWorkers"] = "false" };
+            var apiEnvironment = new Dictionary<string, string>(common);
             foreach (var (key, value) in RealModeIdentity.Environment())
                 apiEnvironment[key] = value;
             var api = HostProcess.Start("Api", apiEnvironment);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Identity;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Orders;
@@ -5,54 +6,23 @@ using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Contracts.Shipping;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Messaging;
-using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Erasure;
-using GlobalCommerce.Sagas.Tests.Orders;
 using MassTransit;
-using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GlobalCommerce.Sagas.Tests.Erasure;
 
 // The erasure saga on the in-memory test harness with the real EF repository; the five domains are recorders.
-public sealed class ErasureSagaHost : IAsyncDisposable
+public sealed class ErasureSagaHost(ServiceProvider provider) : SagaTestHost(provider)
 {
-    readonly ServiceProvider _provider;
-
-    ErasureSagaHost(ServiceProvider provider)
-    {
-        _provider = provider;
-        Harness = provider.GetRequiredService<ITestHarness>();
-    }
-
-    public ITestHarness Harness { get; }
-
     public static async Task<ErasureSagaHost> StartAsync(CommerceOptions? database = null, int maxAttempts = 3, int concurrency = 0)
     {
         database ??= TestDatabases.Sqlite();
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Commerce:Erasure:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMassTransitTestHarness(bus =>
+        var settings = new Dictionary<string, string?> { ["Commerce:Erasure:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        return new ErasureSagaHost(await StartHarnessAsync(settings, immediateRetries: 10, (bus, configuration) =>
         {
-            bus.SetKebabCaseEndpointNameFormatter();
-            bus.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromMilliseconds(300));
-            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
-            {
-                endpoint.UseMessageRetry(retry => retry.Immediate(10));
-                if (concurrency > 0)
-                {
-                    endpoint.PrefetchCount = concurrency;
-                    endpoint.ConcurrentMessageLimit = concurrency;
-                }
-            });
             bus.AddErasureSaga(configuration, database);
-            services.AddSingleton<MessageRecorder>();
             Record<EraseOrderData>(bus, QueueNames.EraseOrderData);
             Record<ErasePaymentData>(bus, QueueNames.ErasePaymentData);
             Record<EraseShippingData>(bus, QueueNames.EraseShippingData);
@@ -60,13 +30,14 @@ public sealed class ErasureSagaHost : IAsyncDisposable
             Record<EraseAccount>(bus, QueueNames.EraseAccount);
             Record<CustomerErased>(bus, new Uri("queue:recorded-customer-erased"));
             Record<ErasureNeedsAttention>(bus, new Uri("queue:recorded-erasure-needs-attention"));
-        });
-        var provider = services.BuildServiceProvider(true);
-        await new DatabaseInitializer(provider, provider.GetServices<DomainDatabase>(), NullLogger<DatabaseInitializer>.Instance)
-            .StartAsync(CancellationToken.None);
-        var host = new ErasureSagaHost(provider);
-        await host.Harness.Start();
-        return host;
+        }, endpoint =>
+        {
+            if (concurrency > 0)
+            {
+                endpoint.PrefetchCount = concurrency;
+                endpoint.ConcurrentMessageLimit = concurrency;
+            }
+        }));
     }
 
     public static EraseCustomer NewErasure() => new()
@@ -85,54 +56,24 @@ public sealed class ErasureSagaHost : IAsyncDisposable
         ErasedAt = DateTimeOffset.UtcNow,
     };
 
-    public async Task StartErasureAsync(EraseCustomer erasure)
-    {
-        var endpoint = await Harness.Bus.GetSendEndpoint(QueueNames.ErasureSaga);
-        await endpoint.Send(erasure);
-    }
+    public Task StartErasureAsync(EraseCustomer erasure) => SendAsync(QueueNames.ErasureSaga, erasure);
 
-    public Task PublishAsync<T>(T message)
-        where T : class => Harness.Bus.Publish(message);
-
-    public async Task<ErasureState> WaitForAsync(Guid erasureId, Func<ErasureState, bool> condition, string what)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        ErasureState? saga = null;
-        while (DateTime.UtcNow < until)
-        {
-            saga = await LoadAsync(erasureId);
-            if (saga is not null && condition(saga))
-                return saga;
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"Erasure {erasureId}: {what} did not happen; it is {saga?.CurrentState ?? "missing"} " +
-            $"with [{string.Join(", ", saga?.ConfirmedDomains ?? [])}] confirmed.");
-    }
+    public Task<ErasureState> WaitForAsync(Guid erasureId, Func<ErasureState, bool> condition, string what) =>
+        WaitForSagaAsync(() => LoadAsync(erasureId), condition, TimeSpan.FromSeconds(20),
+            saga => $"Erasure {erasureId}: {what} did not happen; it is {saga?.CurrentState ?? "missing"} " +
+                $"with [{string.Join(", ", saga?.ConfirmedDomains ?? [])}] confirmed.");
 
     public Task<ErasureState> WaitForStateAsync(Guid erasureId, string state) => WaitForAsync(erasureId, s => s.CurrentState == state, state);
 
-    public async Task<ErasureState?> LoadAsync(Guid erasureId)
-    {
-        await using var scope = _provider.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ErasureDbContext>().Erasures.AsNoTracking()
-            .SingleOrDefaultAsync(e => e.CorrelationId == erasureId);
-    }
+    public Task<ErasureState?> LoadAsync(Guid erasureId) => QueryAsync<ErasureDbContext, ErasureState?>(db =>
+        db.Erasures.AsNoTracking().SingleOrDefaultAsync(e => e.CorrelationId == erasureId));
 
     public int Count<T>(Func<T, bool> match)
-        where T : class => _provider.GetRequiredService<MessageRecorder>().Of<T>().Count(match);
+        where T : class => Recorded<T>().Count(match);
 
-    public async Task WaitForCountAsync<T>(Func<T, bool> match, int count)
-        where T : class
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (Count(match) < count)
-        {
-            if (DateTime.UtcNow > until)
-                throw new TimeoutException($"Expected {count} {typeof(T).Name}, saw {Count(match)}.");
-            await Task.Delay(25);
-        }
-    }
+    public Task WaitForCountAsync<T>(Func<T, bool> match, int count)
+        where T : class =>
+        WaitUntilAsync(() => Count(match) >= count, TimeSpan.FromSeconds(20), () => $"Expected {count} {typeof(T).Name}, saw {Count(match)}.");
 
     public async Task WaitForConsumedAsync<T>(Func<T, bool> match, int count)
         where T : class
@@ -146,15 +87,5 @@ public sealed class ErasureSagaHost : IAsyncDisposable
         }
 
         await Task.Delay(200);
-    }
-
-    static void Record<T>(IBusRegistrationConfigurator bus, Uri queue)
-        where T : class =>
-        bus.AddConsumer<Recorder<T>>().Endpoint(e => e.Name = queue.AbsolutePath);
-
-    public async ValueTask DisposeAsync()
-    {
-        await Harness.Stop();
-        await _provider.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Identity;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Orders;

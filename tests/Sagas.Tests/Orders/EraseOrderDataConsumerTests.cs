@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GlobalCommerce.Contracts.Identity;
+using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform;

@@ -1,4 +1,4 @@
-namespace GlobalCommerce.Contracts.Identity;
+namespace GlobalCommerce.Contracts.Erasure;
 
 // The erasure ran out of re-sends with domains still unconfirmed: support has to look.
 public sealed record ErasureNeedsAttention

@@ -2,11 +2,11 @@ using GlobalCommerce.Contracts.Fraud;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Contracts.Shipping;
-using GlobalCommerce.Sagas.Orders;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
-namespace GlobalCommerce.Workers.Orders;
+namespace GlobalCommerce.Sagas.Orders;
 
 // Keeps every fault of an order's commands in order_db, including those the saga does not react to (a failed
 // release or refund), so support staff see them on the order next to the _error queue that holds the message.

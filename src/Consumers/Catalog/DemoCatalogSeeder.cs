@@ -1,7 +1,8 @@
-using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
-namespace GlobalCommerce.Api.Catalog;
+namespace GlobalCommerce.Consumers.Catalog;
 
 // Seeds the demo catalog on first start so a fresh install has something to order.
 public sealed class DemoCatalogSeeder(IServiceScopeFactory scopes) : IHostedService

@@ -1,4 +1,4 @@
-namespace GlobalCommerce.Contracts.Identity;
+namespace GlobalCommerce.Contracts.Erasure;
 
 // Published by the erasure deadline sweeper; the saga acts only if DeadlineAt still matches its pending deadline.
 public sealed record ErasureDeadlineExpired

@@ -1,4 +1,4 @@
-namespace GlobalCommerce.Contracts.Identity;
+namespace GlobalCommerce.Contracts.Erasure;
 
 // Each domain's confirmation to the erasure saga; Domain is one of ErasureDomains.
 public sealed record CustomerDataErased

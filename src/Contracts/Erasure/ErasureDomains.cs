@@ -1,4 +1,4 @@
-namespace GlobalCommerce.Contracts.Identity;
+namespace GlobalCommerce.Contracts.Erasure;
 
 // The domains holding personal data; each confirms its part of an erasure under its name.
 public static class ErasureDomains

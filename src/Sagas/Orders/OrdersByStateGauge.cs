@@ -1,10 +1,12 @@
 using System.Data.Common;
 using System.Diagnostics.Metrics;
 using GlobalCommerce.Platform.Telemetry;
-using GlobalCommerce.Sagas.Orders;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
-namespace GlobalCommerce.Workers.Orders;
+namespace GlobalCommerce.Sagas.Orders;
 
 // gc.orders.by_state: how many orders sit in each saga state, read from order_db. A listener reads observable
 // instruments synchronously on every collection (each export interval, each scrape, each test), so the counts are

@@ -1,4 +1,4 @@
-namespace GlobalCommerce.Contracts.Identity;
+namespace GlobalCommerce.Contracts.Erasure;
 
 // Starts the erasure saga. OrderIds are the customer's orders as the API saw them: the domains keyed by order
 // (shipping, payments, notifications) hold no customer id to search by.

@@ -1,5 +1,6 @@
-namespace GlobalCommerce.Workers.Orders;
+namespace GlobalCommerce.Sagas.Persistence;
 
+// One setting for every saga's deadline sweeper.
 public sealed class SweeperOptions
 {
     public const string Section = "Commerce:Sweeper";
