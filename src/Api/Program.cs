@@ -10,7 +10,7 @@ using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Sagas;
 
 var builder = WebApplication.CreateBuilder(args);
-var options = builder.AddCommercePlatform();
+var options = builder.AddCommercePlatform(defaultUrl: "http://localhost:5080");
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
 builder.Services.AddOpenApi();
 builder.Services.AddCommerceIdentity(builder.Configuration, options);

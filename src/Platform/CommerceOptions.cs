@@ -28,7 +28,9 @@ public sealed class CommerceOptions
         set => _databaseProvider = value;
     }
 
-    public string DataDirectory { get; set; } = "data";
+    // SQLite files and the embedded signing key: the user's data folder, never the source tree (a `git add .` must not
+    // pick up a private key).
+    public string DataDirectory { get; set; } = DefaultDataDirectory();
 
     // Server, port and credentials only; each domain gets its own database named DatabasePrefix + domain.
     public string PostgresConnection { get; set; } = "Host=127.0.0.1;Port=5432;Username=postgres";
@@ -52,6 +54,12 @@ public sealed class CommerceOptions
     DatabaseProvider? _databaseProvider;
     bool? _runWorkers;
     bool? _seedDemoCatalog;
+
+    static string DefaultDataDirectory()
+    {
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return Path.Combine(string.IsNullOrEmpty(root) ? Path.GetTempPath() : root, "globalcommerce");
+    }
 
     public static CommerceOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {

@@ -32,13 +32,14 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    public static HostProcess Start(string project, IReadOnlyDictionary<string, string> environment)
+    // addressByEnvironment: the address goes in ASPNETCORE_URLS, as an operator would set it, instead of --urls.
+    public static HostProcess Start(string project, IReadOnlyDictionary<string, string> environment, bool addressByEnvironment = false)
     {
         var dll = Path.Combine(RepositoryRoot(), "src", project, "bin", BuildConfiguration, "net10.0", $"GlobalCommerce.{project}.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build output of {project} not found; build the solution first.", dll);
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", address.ToString()])
+        var start = new ProcessStartInfo("dotnet", addressByEnvironment ? [dll] : [dll, "--urls", address.ToString()])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
@@ -47,6 +48,8 @@ public sealed class HostProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        if (addressByEnvironment)
+            start.Environment["ASPNETCORE_URLS"] = address.ToString();
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         return new HostProcess(Process.Start(start)!, address);
@@ -106,7 +109,7 @@ public sealed class HostProcess : IAsyncDisposable
     const string BuildConfiguration = "Release";
 #endif
 
-    static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GlobalCommerce.sln")))

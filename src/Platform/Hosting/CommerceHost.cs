@@ -10,9 +10,14 @@ public static class CommerceHost
 {
     // What every host starts with: its Commerce options, telemetry, the system clock, health checks, and the creation of its domain
     // databases, registered before any other hosted service (seeders, sweepers, the bus) can use them.
-    public static CommerceOptions AddCommercePlatform<TBuilder>(this TBuilder builder)
+    // defaultUrl: where the host listens unless the operator said otherwise (--urls, ASPNETCORE_URLS, URLS or Kestrel
+    // endpoints), so a launch profile never silently overrides the operator.
+    public static CommerceOptions AddCommercePlatform<TBuilder>(this TBuilder builder, string? defaultUrl = null)
         where TBuilder : IHostApplicationBuilder
     {
+        if (defaultUrl is not null && string.IsNullOrEmpty(builder.Configuration["urls"])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            builder.Configuration["urls"] = defaultUrl;
         var options = CommerceOptions.From(builder.Configuration);
         builder.AddCommerceTelemetry();
         builder.Services.TryAddSingleton(TimeProvider.System);
