@@ -20,7 +20,7 @@ var builder = WebApplication.CreateBuilder(args);
 var options = CommerceOptions.From(builder.Configuration);
 builder.AddCommerceTelemetry();
 
-builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResults.Customize);
 builder.Services.AddOpenApi();
 builder.Services.AddCommerceHealthChecks();
 builder.Services.TryAddSingleton(TimeProvider.System);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
 using Microsoft.EntityFrameworkCore;
@@ -30,7 +31,7 @@ public static class ProductEndpoints
     {
         var product = await catalog.Products.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (product is null)
-            return Problems.Problems.NotFound("Product", id);
+            return ProblemResults.NotFound("Product", id);
         var available = await inventory.StockItems.AsNoTracking().Where(item => item.ProductId == id)
             .Select(item => item.OnHand - item.Reserved).SingleOrDefaultAsync(cancellationToken);
         return Results.Ok(ProductResponse.From(product, available));

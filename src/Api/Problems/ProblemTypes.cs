@@ -24,7 +24,8 @@ public static class ProblemTypes
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
 }
 
-public static class Problems
+// The problem-details answers every endpoint gives, so that each kind carries its stable type.
+public static class ProblemResults
 {
     public static IResult NotFound(string what, Guid id) => Results.Problem(
         statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: $"{what} not found",
