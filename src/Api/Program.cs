@@ -1,5 +1,6 @@
 using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Identity;
+using GlobalCommerce.Api.OpenApi;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Api.Support;
@@ -21,7 +22,7 @@ var options = CommerceOptions.From(builder.Configuration);
 builder.AddCommerceTelemetry();
 
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResults.Customize);
-builder.Services.AddOpenApi();
+builder.Services.AddCommerceOpenApi();
 builder.Services.AddCommerceHealthChecks();
 builder.Services.TryAddSingleton(TimeProvider.System);
 

@@ -10,8 +10,10 @@ public static class ProductEndpoints
     public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app)
     {
         var products = app.MapGroup("/api/products").WithTags("Catalog").AllowAnonymous();
-        products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock");
+        products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock")
+            .Produces<IReadOnlyList<ProductResponse>>();
         products.MapGet("/{id:guid}", GetAsync).WithName("GetProduct").WithSummary("One product with its available stock")
+            .Produces<ProductResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }

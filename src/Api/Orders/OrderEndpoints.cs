@@ -51,15 +51,28 @@ public static class OrderEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        orders.MapGet("/", OrderList.ListAsync).WithName("ListOrders").RequireAuthorization(Policies.OrderReader)
+            .WithSummary("The caller's orders, newest first, a page at a time (support and admin: any customer's, with customerId)")
+            .WithDescription($"Pass the previous page's nextCursor (also in the Link header, rel=next) as cursor for the next page; "
+                + $"limit is 1 to {OrderList.MaxLimit} (default {OrderList.DefaultLimit}). Orders placed while paging appear on a new first page, "
+                + "never shifting later ones. A shopper naming another customer's id gets 403.")
+            .Produces<OrderPage>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder").RequireAuthorization(Policies.OrderReader)
             .WithSummary("An order's current state, amounts and full transition history (its customer, support and admin only; 404 for anyone else)")
             .Produces<OrderResponse>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
         orders.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelOrder").RequireAuthorization(Policies.OrderReader)
             .WithSummary("Ask for cancellation (its customer, support and admin only); refused with 409 once the order has shipped or ended")
             .Accepts<CancelOrderRequest>(isOptional: true, "application/json")
             .Produces(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
