@@ -52,7 +52,7 @@ public class ChargePaymentConsumerTests
     public async Task A_charge_hanging_at_the_gateway_does_not_hold_up_another_orders_charge(DatabaseProvider provider)
     {
         var gateway = new StallingGateway();
-        await using var host = await PaymentsTestHost.StartAsync(provider, gatewayTimeout: TimeSpan.FromMinutes(5),
+        await using var host = await PaymentsTestHost.StartAsync(provider, gatewayTimeout: TimeSpan.FromSeconds(30),
             concurrentMessageLimit: 4, gateway: gateway);
         var hanging = Guid.NewGuid();
         var other = Guid.NewGuid();
@@ -79,7 +79,7 @@ public class ChargePaymentConsumerTests
     public async Task A_refund_while_the_charge_hangs_at_the_gateway_gives_the_late_charge_back()
     {
         var gateway = new StallingGateway();
-        await using var host = await PaymentsTestHost.StartAsync(DatabaseProvider.Sqlite, gatewayTimeout: TimeSpan.FromMinutes(5),
+        await using var host = await PaymentsTestHost.StartAsync(DatabaseProvider.Sqlite, gatewayTimeout: TimeSpan.FromSeconds(30),
             concurrentMessageLimit: 4, gateway: gateway);
         var orderId = Guid.NewGuid();
 
