@@ -1,5 +1,6 @@
 using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Identity;
+using GlobalCommerce.Api.OpenApi;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Api.Support;
@@ -11,8 +12,8 @@ using GlobalCommerce.Sagas;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddCommercePlatform(defaultUrl: "http://localhost:5080");
-builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Customize);
-builder.Services.AddOpenApi();
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResults.Customize);
+builder.Services.AddCommerceOpenApi();
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 builder.Services.AddCatalog(options);
 builder.Services.AddOrders(builder.Configuration, options);

@@ -1,3 +1,4 @@
+using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
 using Microsoft.EntityFrameworkCore;
@@ -9,8 +10,10 @@ public static class ProductEndpoints
     public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app)
     {
         var products = app.MapGroup("/api/products").WithTags("Catalog").AllowAnonymous();
-        products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock");
+        products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock")
+            .Produces<IReadOnlyList<ProductResponse>>();
         products.MapGet("/{id:guid}", GetAsync).WithName("GetProduct").WithSummary("One product with its available stock")
+            .Produces<ProductResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
@@ -30,7 +33,7 @@ public static class ProductEndpoints
     {
         var product = await catalog.Products.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (product is null)
-            return Problems.Problems.NotFound("Product", id);
+            return ProblemResults.NotFound("Product", id);
         var available = await inventory.StockItems.AsNoTracking().Where(item => item.ProductId == id)
             .Select(item => item.OnHand - item.Reserved).SingleOrDefaultAsync(cancellationToken);
         return Results.Ok(ProductResponse.From(product, available));

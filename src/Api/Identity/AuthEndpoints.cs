@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
-using GlobalCommerce.Api.Orders;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Contracts.Identity;
 using MassTransit;
@@ -59,7 +59,7 @@ public static partial class AuthEndpoints
     static async Task<IResult> RegisterAsync(HttpContext http, UserManager<CommerceUser> users, AccountRateLimiter accounts,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<RegisterRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
 
@@ -86,7 +86,7 @@ public static partial class AuthEndpoints
         if (passwordErrors.Count > 0)
             errors["password"] = [.. passwordErrors];
         if (errors.Count > 0)
-            return Problems.Problems.Validation(errors);
+            return ProblemResults.Validation(errors);
 
         if (await users.FindByEmailAsync(email) is null)
         {
@@ -94,7 +94,7 @@ public static partial class AuthEndpoints
             if (created.Succeeded)
                 await users.AddToRoleAsync(candidate, Roles.Shopper);
             else if (!created.Errors.All(e => e.Code is "DuplicateEmail" or "DuplicateUserName"))
-                return Problems.Problems.Validation(new Dictionary<string, string[]> { ["email"] = [.. created.Errors.Select(e => e.Description)] });
+                return ProblemResults.Validation(new Dictionary<string, string[]> { ["email"] = [.. created.Errors.Select(e => e.Description)] });
         }
         else
         {
@@ -108,12 +108,12 @@ public static partial class AuthEndpoints
     static async Task<IResult> LoginAsync(HttpContext http, UserManager<CommerceUser> users, TokenIssuer tokens, AccountRateLimiter accounts,
         IPublishEndpoint publish, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<LoginRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
         if (string.IsNullOrWhiteSpace(body!.Email) || string.IsNullOrEmpty(body.Password))
         {
-            return Problems.Problems.Validation(new Dictionary<string, string[]>
+            return ProblemResults.Validation(new Dictionary<string, string[]>
             {
                 [string.IsNullOrWhiteSpace(body.Email) ? "email" : "password"] = ["Email and password are required."],
             });
@@ -144,7 +144,7 @@ public static partial class AuthEndpoints
         {
             if (string.IsNullOrWhiteSpace(body.TotpCode))
             {
-                return Problems.Problems.Unauthorized(ProblemTypes.MfaRequired, "Second factor required",
+                return ProblemResults.Unauthorized(ProblemTypes.MfaRequired, "Second factor required",
                     "Send the current code of your authenticator app (or a recovery code) as totpCode.");
             }
 
@@ -181,7 +181,7 @@ public static partial class AuthEndpoints
             await PublishAsync(publish, new LoginFailed { UserId = userId, Reason = reason, IpAddress = ip, At = now }, logger);
             LogLoginFailed(logger, userId, reason);
             // One answer for every failure: it must not tell an unknown address from a wrong password or a locked account.
-            return Problems.Problems.Unauthorized(ProblemTypes.InvalidCredentials, "Login failed",
+            return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Login failed",
                 "The email address or password is wrong, or the account is temporarily locked.");
         }
     }
@@ -189,11 +189,11 @@ public static partial class AuthEndpoints
     static async Task<IResult> RefreshAsync(HttpContext http, UserManager<CommerceUser> users, TokenIssuer tokens, IPublishEndpoint publish,
         TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<RefreshRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
         if (string.IsNullOrWhiteSpace(body!.RefreshToken))
-            return Problems.Problems.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["A refresh token is required."] });
+            return ProblemResults.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["A refresh token is required."] });
 
         var logger = loggers.CreateLogger("GlobalCommerce.Api.Identity.Refresh");
         var outcome = await tokens.RefreshAsync(body.RefreshToken.Trim(), cancellationToken);
@@ -213,7 +213,7 @@ public static partial class AuthEndpoints
             || await users.FindByIdAsync(rotated.Session.UserId.ToString()) is not { } user
             || await users.IsLockedOutAsync(user))
         {
-            return Problems.Problems.Unauthorized(ProblemTypes.InvalidRefreshToken, "Refresh token not accepted",
+            return ProblemResults.Unauthorized(ProblemTypes.InvalidRefreshToken, "Refresh token not accepted",
                 "The refresh token is unknown, expired, revoked or was already used. Log in again.");
         }
 
@@ -237,7 +237,7 @@ public static partial class AuthEndpoints
             return Results.Unauthorized();
         if (user.TwoFactorEnabled)
         {
-            return Problems.Problems.Conflict(ProblemTypes.MfaAlreadyEnabled, "MFA already enabled",
+            return ProblemResults.Conflict(ProblemTypes.MfaAlreadyEnabled, "MFA already enabled",
                 "The account already has an authenticator; enrolling again would lock out the current one.");
         }
 
@@ -249,7 +249,7 @@ public static partial class AuthEndpoints
 
     static async Task<IResult> ConfirmAsync(HttpContext http, ClaimsPrincipal principal, UserManager<CommerceUser> users, CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<MfaConfirmRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<MfaConfirmRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
         var user = await users.GetUserAsync(principal);
@@ -259,7 +259,7 @@ public static partial class AuthEndpoints
         if (await users.GetAuthenticatorKeyAsync(user) is null
             || !await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, code))
         {
-            return Problems.Problems.Validation(new Dictionary<string, string[]>
+            return ProblemResults.Validation(new Dictionary<string, string[]>
             {
                 ["code"] = ["The code does not match the enrolled authenticator (enrol first, and check the device's clock)."],
             });

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using GlobalCommerce.Api.Orders;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Platform.Messaging;
@@ -45,11 +45,11 @@ public static partial class ErasureEndpoints
         OrderDbContext orders, ErasureDbContext erasures, BusOutbox<ErasureDbContext> outbox, TimeProvider clock, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<EraseMeRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<EraseMeRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
         if (string.IsNullOrEmpty(body!.Password))
-            return Problems.Problems.Validation(new Dictionary<string, string[]> { ["password"] = ["Your current password is required to erase the account."] });
+            return ProblemResults.Validation(new Dictionary<string, string[]> { ["password"] = ["Your current password is required to erase the account."] });
 
         var user = await users.GetUserAsync(caller);
         if (user is null)
@@ -59,7 +59,7 @@ public static partial class ErasureEndpoints
         if (!await users.CheckPasswordAsync(user, body.Password))
         {
             await users.AccessFailedAsync(user);
-            return Problems.Problems.Unauthorized(ProblemTypes.InvalidCredentials, "Password wrong", "The password is wrong; the account was not erased.");
+            return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Password wrong", "The password is wrong; the account was not erased.");
         }
 
         var sagas = await orders.Orders.AsNoTracking().Where(o => o.CustomerId == user.Id)
@@ -69,7 +69,7 @@ public static partial class ErasureEndpoints
             .Concat(accepted.Except(sagas.Select(o => o.CorrelationId))).ToList();
         if (open.Count > 0)
         {
-            return Problems.Problems.Conflict(ProblemTypes.OrdersInFlight, "Orders still in flight",
+            return ProblemResults.Conflict(ProblemTypes.OrdersInFlight, "Orders still in flight",
                 $"Orders {string.Join(", ", open)} are still being processed. Cancel them or wait until they end, then ask again.");
         }
 
@@ -111,7 +111,7 @@ public static partial class ErasureEndpoints
             return Results.Ok(ToResponse(saga, staff));
         return await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.ErasureId == id, cancellationToken) is { } request
             ? Results.Ok(ToResponse(request, staff))
-            : Problems.Problems.NotFound("Erasure", id);
+            : ProblemResults.NotFound("Erasure", id);
     }
 
     static async Task<IResult> ListAsync(string? state, ErasureDbContext db, CancellationToken cancellationToken)

@@ -88,8 +88,7 @@ public static class IdentityRegistration
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Shopper, policy => policy.RequireRole(Roles.Shopper))
             .AddPolicy(Policies.Staff, policy => policy.RequireRole(Roles.Support, Roles.Admin))
-            .AddPolicy(Policies.OrderReader, policy => policy.RequireRole(Roles.Shopper, Roles.Support, Roles.Admin))
-            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
+            .AddPolicy(Policies.OrderReader, policy => policy.RequireRole(Roles.Shopper, Roles.Support, Roles.Admin));
 
         services.AddSingleton<AccountRateLimiter>();
         services.AddRateLimiter(limiter =>

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Orders;
 using GlobalCommerce.Sagas.Orders;
 using Microsoft.AspNetCore.Identity;
@@ -50,7 +51,7 @@ public static class MeEndpoints
 
     static async Task<IResult> SetConsentAsync(HttpContext http, ClaimsPrincipal caller, AuthDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var (body, problem) = await OrderEndpoints.ReadJsonAsync<ConsentRequest>(http.Request, required: true, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<ConsentRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
             return problem;
         var userId = UserId(caller);

@@ -15,5 +15,4 @@ public static class Policies
     public const string Shopper = "shopper";
     public const string Staff = "staff";
     public const string OrderReader = "order-reader";
-    public const string Admin = "admin";
 }

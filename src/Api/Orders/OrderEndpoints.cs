@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
@@ -11,6 +12,7 @@ using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Sagas.Orders;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Api.Orders;
@@ -26,6 +28,10 @@ public static class OrderEndpoints
         configuration.GetSection(OrderAdmission.Section).Bind(options);
         services.AddSingleton(options);
         services.AddSingleton<OrderAdmission>();
+        // Composes with Identity's login limits: each policy names its own limiter and rejection.
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>()
+            .Configure<OrderAdmission>((limiter, admission) => limiter.AddPolicy(OrderAdmission.Policy, admission));
         return services;
     }
 
@@ -33,7 +39,7 @@ public static class OrderEndpoints
     {
         var orders = app.MapGroup("/api/orders").WithTags("Orders");
         orders.MapPost("/", SubmitAsync).WithName("SubmitOrder").RequireAuthorization(Policies.Shopper)
-            .AddEndpointFilter(OrderAdmission.FilterAsync)
+            .RequireRateLimiting(OrderAdmission.Policy)
             .WithSummary("Place an order; prices come from the catalog, processing is asynchronous")
             .WithDescription("Answers 202 with the order id and a Location to poll. Send an Idempotency-Key header to make retries safe: "
                 + "the same key and body return the same order; the same key with another body is rejected with 422.")
@@ -45,15 +51,28 @@ public static class OrderEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        orders.MapGet("/", OrderList.ListAsync).WithName("ListOrders").RequireAuthorization(Policies.OrderReader)
+            .WithSummary("The caller's orders, newest first, a page at a time (support and admin: any customer's, with customerId)")
+            .WithDescription($"Pass the previous page's nextCursor (also in the Link header, rel=next) as cursor for the next page; "
+                + $"limit is 1 to {OrderList.MaxLimit} (default {OrderList.DefaultLimit}). Orders placed while paging appear on a new first page, "
+                + "never shifting later ones. A shopper naming another customer's id gets 403.")
+            .Produces<OrderPage>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         orders.MapGet("/{id:guid}", GetAsync).WithName("GetOrder").RequireAuthorization(Policies.OrderReader)
             .WithSummary("An order's current state, amounts and full transition history (its customer, support and admin only; 404 for anyone else)")
             .Produces<OrderResponse>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
         orders.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelOrder").RequireAuthorization(Policies.OrderReader)
             .WithSummary("Ask for cancellation (its customer, support and admin only); refused with 409 once the order has shipped or ended")
             .Accepts<CancelOrderRequest>(isOptional: true, "application/json")
             .Produces(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
@@ -61,7 +80,7 @@ public static class OrderEndpoints
     static async Task<IResult> SubmitAsync(HttpRequest http, ClaimsPrincipal caller, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         OrderDbContext orders, CatalogDbContext catalog, BusOutbox<OrderDbContext> outbox, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var (request, problem) = await ReadJsonAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
+        var (request, problem) = await JsonBody.ReadAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
         if (problem is not null)
             return problem;
 
@@ -73,7 +92,7 @@ public static class OrderEndpoints
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
             errors["Idempotency-Key"] = [$"The key must be 1 to {MaxIdempotencyKeyLength} characters."];
         if (errors.Count > 0)
-            return Problems.Problems.Validation(errors);
+            return ProblemResults.Validation(errors);
 
         var hash = Hash(request);
         idempotencyKey = idempotencyKey is null ? null : $"{customerId:N}:{idempotencyKey}";
@@ -121,11 +140,11 @@ public static class OrderEndpoints
             .Include(order => order.History.OrderBy(transition => transition.Id))
             .SingleOrDefaultAsync(order => order.CorrelationId == id, cancellationToken);
         if (saga is not null)
-            return MayRead(caller, saga.CustomerId) ? Results.Ok(ToResponse(saga)) : Problems.Problems.NotFound("Order", id);
+            return MayRead(caller, saga.CustomerId) ? Results.Ok(ToResponse(saga)) : ProblemResults.NotFound("Order", id);
 
         var accepted = await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.OrderId == id, cancellationToken);
         if (accepted is null || !MayRead(caller, accepted.CustomerId))
-            return Problems.Problems.NotFound("Order", id);
+            return ProblemResults.NotFound("Order", id);
 
         var submitted = JsonSerializer.Deserialize<SubmitOrder>(accepted.Submission, Json)!;
         return Results.Ok(new OrderResponse(submitted.OrderId, submitted.CustomerId, "Submitted", submitted.Total, submitted.Currency,
@@ -139,31 +158,31 @@ public static class OrderEndpoints
         var owner = await orders.Requests.AsNoTracking().Where(r => r.OrderId == id).Select(r => (Guid?)r.CustomerId).SingleOrDefaultAsync(cancellationToken)
             ?? await orders.Orders.AsNoTracking().Where(o => o.CorrelationId == id).Select(o => (Guid?)o.CustomerId).SingleOrDefaultAsync(cancellationToken);
         if (owner is null || !MayRead(caller, owner.Value))
-            return Problems.Problems.NotFound("Order", id);
+            return ProblemResults.NotFound("Order", id);
 
-        var (body, problem) = await ReadJsonAsync<CancelOrderRequest>(http, required: false, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<CancelOrderRequest>(http, required: false, cancellationToken);
         if (problem is not null)
             return problem;
         if (body?.Reason is { Length: > 500 })
-            return Problems.Problems.Validation(new Dictionary<string, string[]> { ["reason"] = ["At most 500 characters."] });
+            return ProblemResults.Validation(new Dictionary<string, string[]> { ["reason"] = ["At most 500 characters."] });
 
         var state = await orders.Orders.AsNoTracking().Where(order => order.CorrelationId == id)
             .Select(order => order.CurrentState).SingleOrDefaultAsync(cancellationToken);
         if (state is null)
         {
             return await orders.Requests.AnyAsync(r => r.OrderId == id, cancellationToken)
-                ? Problems.Problems.Conflict(ProblemTypes.OrderNotStarted, "Order not started yet",
+                ? ProblemResults.Conflict(ProblemTypes.OrderNotStarted, "Order not started yet",
                     "The order was accepted but processing has not started; try again in a moment.")
-                : Problems.Problems.NotFound("Order", id);
+                : ProblemResults.NotFound("Order", id);
         }
 
         switch (state)
         {
             case "Completed":
-                return Problems.Problems.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
+                return ProblemResults.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
                     "A shipped order cannot be cancelled; ask for a return instead.");
             case "Failed" or "Cancelled":
-                return Problems.Problems.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
+                return ProblemResults.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
         }
 
         outbox.Send(QueueNames.OrderSaga, new CancelOrder
@@ -175,35 +194,6 @@ public static class OrderEndpoints
         await outbox.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/orders/{id}");
     }
-
-    internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(HttpRequest http, bool required, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (!required && (http.ContentLength is 0 || (http.ContentLength is null && !http.HasJsonContentType())))
-            return (null, null);
-        if (!http.HasJsonContentType())
-        {
-            return (null, Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, type: ProblemTypes.UnsupportedMediaType,
-                title: "Send JSON", detail: "The body must be application/json."));
-        }
-
-        try
-        {
-            var body = await http.ReadFromJsonAsync<T>(Json, cancellationToken);
-            if (body is null && required)
-                return (null, MalformedJson("The body must be a JSON object, not null."));
-            return (body, null);
-        }
-        catch (JsonException exception)
-        {
-            return (null, MalformedJson(exception.Path is { Length: > 0 }
-                ? $"Could not read the JSON body at {exception.Path} (line {exception.LineNumber + 1}): the value is missing or of the wrong type."
-                : "Could not read the JSON body."));
-        }
-    }
-
-    static IResult MalformedJson(string detail) => Results.Problem(statusCode: StatusCodes.Status400BadRequest,
-        type: ProblemTypes.MalformedJson, title: "Malformed JSON", detail: detail);
 
     static IResult Accepted(Guid orderId) => Results.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId));
 

@@ -24,7 +24,8 @@ public static class ProblemTypes
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
 }
 
-public static class Problems
+// The problem-details answers every endpoint gives, so that each kind carries its stable type.
+public static class ProblemResults
 {
     public static IResult NotFound(string what, Guid id) => Results.Problem(
         statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: $"{what} not found",
@@ -37,6 +38,8 @@ public static class Problems
         statusCode: StatusCodes.Status401Unauthorized, type: type, title: title, detail: detail);
 
     // Problem details written by the framework itself (401/403 challenges, 429, status code pages) get our types too.
+    // Routing answers 415 itself, before any endpoint runs, for a body other than an endpoint's Accepts types: mapped
+    // here, every endpoint's 415 carries the documented type.
     public static void Customize(ProblemDetailsContext context)
     {
         if (context.ProblemDetails.Type is { } type && type.StartsWith("urn:globalcommerce:", StringComparison.Ordinal))
@@ -45,6 +48,8 @@ public static class Problems
         {
             StatusCodes.Status401Unauthorized => ProblemTypes.Unauthorized,
             StatusCodes.Status403Forbidden => ProblemTypes.Forbidden,
+            StatusCodes.Status404NotFound => ProblemTypes.NotFound,
+            StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
             StatusCodes.Status429TooManyRequests => ProblemTypes.TooManyRequests,
             _ => null,
         };

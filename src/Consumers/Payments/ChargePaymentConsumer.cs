@@ -1,10 +1,16 @@
 using GlobalCommerce.Contracts.Payments;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
 namespace GlobalCommerce.Consumers.Payments;
 
+// Three steps, so that no transaction (and on SQLite no write lock) is held while the gateway may hang: the attempt
+// is committed, the gateway is called with no transaction open, and the outcome is recorded and published through
+// the outbox in one final transaction (see OutsideTransaction). The order id is the idempotency key, so a
+// redelivery, or a crash after the call, charges at most once; a crash before the outcome was recorded leaves the
+// payment Processing for CheckPayment (the saga's deadline) or a redelivery to settle.
 public sealed partial class ChargePaymentConsumer(
     PaymentsDbContext db, IPaymentGateway gateway, PaymentsOptions options, TimeProvider clock, ILogger<ChargePaymentConsumer> logger)
     : IConsumer<ChargePayment>
@@ -13,32 +19,18 @@ public sealed partial class ChargePaymentConsumer(
     {
         var command = context.Message;
         var ct = context.CancellationToken;
-        var payment = await db.Payments.SingleOrDefaultAsync(p => p.OrderId == command.OrderId, ct);
-        if (payment is null)
-        {
-            // Recorded before the gateway is called, so a refund arriving meanwhile knows to ask the gateway.
-            // A concurrent duplicate fails on the primary key and its retry takes the branch below.
-            var now = clock.GetUtcNow();
-            payment = new Payment
-            {
-                OrderId = command.OrderId,
-                Amount = command.Amount,
-                Currency = command.Currency,
-                Status = PaymentStatus.Processing,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
-            db.Payments.Add(payment);
-            await db.SaveChangesAsync(ct);
-        }
+        // Recorded before the gateway is called, so a refund arriving meanwhile knows to ask the gateway.
+        // A concurrent duplicate fails on the primary key and its retry finds this row.
+        var payment = await db.Payments.SingleOrDefaultAsync(p => p.OrderId == command.OrderId, ct)
+            ?? db.Payments.Add(Payment.Attempt(command.OrderId, command.Amount, command.Currency, clock.GetUtcNow())).Entity;
 
         if (payment.Status is PaymentStatus.Processing or PaymentStatus.Unknown)
         {
-            // The order id is the idempotency key: however often this runs, the gateway charges at most once.
             var charge = new GatewayCharge(payment.OrderId.ToString(), payment.Amount, payment.Currency, command.PaymentToken);
             try
             {
-                var result = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct, t => gateway.ChargeAsync(charge, t));
+                var result = await db.CallOutsideTransactionAsync(
+                    t => GatewayCall.WithTimeoutAsync(options.GatewayTimeout, t, g => gateway.ChargeAsync(charge, g)), ct);
                 payment.Status = result.Succeeded ? PaymentStatus.Succeeded : PaymentStatus.Declined;
                 payment.GatewayReference = result.Reference;
                 payment.DeclineReason = result.DeclineReason;
@@ -50,14 +42,18 @@ public sealed partial class ChargePaymentConsumer(
                 LogGatewayTimeout(logger, payment.OrderId, options.GatewayTimeout);
             }
 
-            // If a refund voided the payment meanwhile this fails on Version, and the retry hands the charge back below.
+            // A refund that voided the payment while the gateway answered (or a duplicate that recorded first) makes
+            // this fail on Version; the retry then finds the row settled and takes the branch below.
             payment.Touch(clock.GetUtcNow());
             await db.SaveChangesAsync(ct);
         }
-        else if (payment.Status == PaymentStatus.Voided && await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
-                     t => gateway.FindChargeAsync(payment.OrderId.ToString(), t)) is { Succeeded: true } late)
+        else if (payment.Status == PaymentStatus.Voided
+                 && await db.CallOutsideTransactionAsync(t => RefundLateChargeAsync(payment.OrderId, payment.Amount, t), ct) is { } late)
         {
-            await RefundLateChargeAsync(payment, late.Reference!, ct);
+            payment.Status = PaymentStatus.Refunded;
+            payment.GatewayReference = late;
+            payment.Touch(clock.GetUtcNow());
+            await db.SaveChangesAsync(ct);
         }
 
         await (payment.Status switch
@@ -72,17 +68,17 @@ public sealed partial class ChargePaymentConsumer(
         });
     }
 
-    // The charge went through while a refund was voiding the payment: the order is over, so the money goes back.
-    async Task RefundLateChargeAsync(Payment payment, string reference, CancellationToken ct)
+    // A charge that went through while a refund was voiding the payment: the order is over, so the money goes back.
+    // Returns the late charge's reference, or null if there was none.
+    async Task<string?> RefundLateChargeAsync(Guid orderId, decimal amount, CancellationToken ct)
     {
-        var refund = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
-            t => gateway.RefundAsync(reference, payment.Amount, $"refund-{payment.OrderId}", t));
-        if (!refund.Succeeded)
-            throw new InvalidOperationException($"The gateway refused to refund the late charge of order {payment.OrderId}: {refund.DeclineReason}");
-        payment.Status = PaymentStatus.Refunded;
-        payment.GatewayReference = reference;
-        payment.Touch(clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
+        var late = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct, t => gateway.FindChargeAsync(orderId.ToString(), t));
+        if (late is not { Succeeded: true, Reference: { } reference })
+            return null;
+        var refund = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct, t => gateway.RefundAsync(reference, amount, $"refund-{orderId}", t));
+        return refund.Succeeded
+            ? reference
+            : throw new InvalidOperationException($"The gateway refused to refund the late charge of order {orderId}: {refund.DeclineReason}");
     }
 
     [LoggerMessage(Level = LogLevel.Warning,

@@ -1,4 +1,5 @@
 using GlobalCommerce.Contracts.Payments;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,9 @@ public sealed partial class CheckPaymentConsumer(
             GatewayResult? found;
             try
             {
-                found = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct, t => gateway.FindChargeAsync(orderId.ToString(), t));
+                // Asked with no transaction open (see OutsideTransaction): a silent gateway must not hold the database.
+                found = await db.CallOutsideTransactionAsync(
+                    t => GatewayCall.WithTimeoutAsync(options.GatewayTimeout, t, g => gateway.FindChargeAsync(orderId.ToString(), g)), ct);
             }
             catch (TimeoutException)
             {

@@ -23,6 +23,12 @@ public class Payment
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    // What is known before the gateway is asked: money may be about to move.
+    public static Payment Attempt(Guid orderId, decimal amount, string currency, DateTimeOffset now) => new()
+    {
+        OrderId = orderId, Amount = amount, Currency = currency, Status = PaymentStatus.Processing, CreatedAt = now, UpdatedAt = now,
+    };
+
     public void Touch(DateTimeOffset now)
     {
         Version++;

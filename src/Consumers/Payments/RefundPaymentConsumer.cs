@@ -1,4 +1,5 @@
 using GlobalCommerce.Contracts.Payments;
+using GlobalCommerce.Platform.Messaging.Outbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,21 +30,12 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
             return;
         }
 
-        var chargeReference = payment.Status switch
-        {
-            PaymentStatus.Succeeded => payment.GatewayReference,
-            // The charge may have gone through without us hearing back; the gateway knows by the idempotency key.
-            PaymentStatus.Processing or PaymentStatus.Unknown => (await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
-                t => gateway.FindChargeAsync(orderId.ToString(), t))) is { Succeeded: true } charge ? charge.Reference : null,
-            _ => null,
-        };
-
+        // The gateway is asked with no transaction open (see OutsideTransaction); the refund's own key makes a repeat safe.
+        var chargeReference = payment.Status is PaymentStatus.Succeeded or PaymentStatus.Processing or PaymentStatus.Unknown
+            ? await db.CallOutsideTransactionAsync(t => RefundAsync(orderId, payment.Status, payment.GatewayReference, payment.Amount, t), ct)
+            : null;
         if (chargeReference is not null)
         {
-            var refund = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
-                t => gateway.RefundAsync(chargeReference, payment.Amount, $"refund-{orderId}", t));
-            if (!refund.Succeeded)
-                throw new InvalidOperationException($"The gateway refused to refund order {orderId}: {refund.DeclineReason}");
             payment.Status = PaymentStatus.Refunded;
             payment.GatewayReference = chargeReference;
         }
@@ -62,5 +54,21 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
         // Re-published on redelivery too, so a refund whose event was lost is still reported.
         if (payment.Status == PaymentStatus.Refunded)
             await context.Publish(new PaymentRefunded { OrderId = orderId, Amount = payment.Amount, Currency = payment.Currency });
+    }
+
+    // Returns the refunded charge's reference, or null when nothing was charged.
+    async Task<string?> RefundAsync(Guid orderId, PaymentStatus status, string? knownReference, decimal amount, CancellationToken ct)
+    {
+        var chargeReference = status == PaymentStatus.Succeeded
+            ? knownReference
+            // The charge may have gone through without us hearing back; the gateway knows by the idempotency key.
+            : (await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct, t => gateway.FindChargeAsync(orderId.ToString(), t)))
+                is { Succeeded: true } charge ? charge.Reference : null;
+        if (chargeReference is null)
+            return null;
+
+        var refund = await GatewayCall.WithTimeoutAsync(options.GatewayTimeout, ct,
+            t => gateway.RefundAsync(chargeReference, amount, $"refund-{orderId}", t));
+        return refund.Succeeded ? chargeReference : throw new InvalidOperationException($"The gateway refused to refund order {orderId}: {refund.DeclineReason}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using GlobalCommerce.Consumers.Payments;
+using GlobalCommerce.Consumers.Tests.Support;
 using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Platform;
 using Microsoft.EntityFrameworkCore;
@@ -41,6 +42,58 @@ public class ChargePaymentConsumerTests
         Assert.Single(completed.Select(m => m.GatewayReference).Distinct());
         Assert.Equal(1, host.Sandbox().ChargeCount);
         Assert.Equal(PaymentStatus.Succeeded, (await host.PaymentAsync(orderId)).Status);
+    }
+
+    // The gateway is called with no transaction open: on SQLite a transaction holds the file's only write lock, and
+    // a charge hanging at the gateway inside one used to stall every other payment for the gateway timeout.
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.Sqlite)]
+    public async Task A_charge_hanging_at_the_gateway_does_not_hold_up_another_orders_charge(DatabaseProvider provider)
+    {
+        var gateway = new StallingGateway();
+        await using var host = await PaymentsTestHost.StartAsync(provider, gatewayTimeout: TimeSpan.FromSeconds(30),
+            concurrentMessageLimit: 4, gateway: gateway);
+        var hanging = Guid.NewGuid();
+        var other = Guid.NewGuid();
+
+        await host.ChargeAsync(hanging, StallingGateway.StallToken);
+        await gateway.Stalled.WaitAsync(ConsumerTestHost.Patience);
+        await host.ChargeAsync(other, "tok_visa");
+        await host.WaitForPublishedAsync<PaymentCompleted>(m => m.OrderId == other);
+
+        // Causal, not timed: the other order completed while the first charge was still inside the gateway.
+        Assert.False(gateway.IsReleased);
+        Assert.Empty(host.Published<PaymentCompleted>(m => m.OrderId == hanging));
+        // The attempt was committed before the call, so a refund arriving now knows to ask the gateway.
+        Assert.Equal(PaymentStatus.Processing, (await host.PaymentAsync(hanging)).Status);
+
+        gateway.Release();
+        await host.WaitForPublishedAsync<PaymentCompleted>(m => m.OrderId == hanging);
+        Assert.Equal(2, gateway.Sandbox.ChargeCount);
+        Assert.Equal(PaymentStatus.Succeeded, (await host.PaymentAsync(hanging)).Status);
+    }
+
+    // A refund that voids the payment while its charge hangs at the gateway: the charge, once it lands, is given back.
+    [Fact]
+    public async Task A_refund_while_the_charge_hangs_at_the_gateway_gives_the_late_charge_back()
+    {
+        var gateway = new StallingGateway();
+        await using var host = await PaymentsTestHost.StartAsync(DatabaseProvider.Sqlite, gatewayTimeout: TimeSpan.FromSeconds(30),
+            concurrentMessageLimit: 4, gateway: gateway);
+        var orderId = Guid.NewGuid();
+
+        await host.ChargeAsync(orderId, StallingGateway.StallToken);
+        await gateway.Stalled.WaitAsync(ConsumerTestHost.Patience);
+        await host.RefundAsync(orderId);
+        await host.WaitForConsumedAsync<RefundPayment>(m => m.OrderId == orderId);
+        Assert.Equal(PaymentStatus.Voided, (await host.PaymentAsync(orderId)).Status);
+
+        gateway.Release();
+        await host.WaitForPublishedAsync<PaymentDeclined>(m => m.OrderId == orderId && m.Reason == "voided");
+        Assert.Empty(host.Published<PaymentCompleted>());
+        Assert.Equal(1, gateway.Sandbox.RefundCount);
+        Assert.Equal(PaymentStatus.Refunded, (await host.PaymentAsync(orderId)).Status);
     }
 
     [Theory]

@@ -10,8 +10,15 @@ namespace GlobalCommerce.Consumers.Tests.Payments;
 
 static class PaymentsTestHost
 {
-    public static Task<ConsumerTestHost> StartAsync(DatabaseProvider provider, TimeSpan? gatewayTimeout = null, int concurrentMessageLimit = 0) =>
-        ConsumerTestHost.StartAsync(provider, (bus, configuration, options) => bus.AddPayments(configuration, options),
+    public static Task<ConsumerTestHost> StartAsync(DatabaseProvider provider, TimeSpan? gatewayTimeout = null, int concurrentMessageLimit = 0,
+        IPaymentGateway? gateway = null) =>
+        ConsumerTestHost.StartAsync(provider, (bus, configuration, options) =>
+            {
+                // Registered first, it takes the sandbox's place.
+                if (gateway is not null)
+                    bus.AddSingleton(gateway);
+                bus.AddPayments(configuration, options);
+            },
             new Dictionary<string, string?> { ["Commerce:Payments:GatewayTimeout"] = (gatewayTimeout ?? TimeSpan.FromSeconds(10)).ToString() },
             concurrentMessageLimit);
 

@@ -31,16 +31,26 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
                 var outboxContext = new EfOutboxConsumeContext<T>(context, options, provider, db, inbox, clock);
                 await next.Send(outboxContext);
                 await db.SaveChangesAsync(context.CancellationToken);
-                await transaction.CommitAsync(context.CancellationToken);
+                await CommitCurrentAsync(transaction, context.CancellationToken);
                 continueProcessing = outboxContext.ContinueProcessing && !outboxContext.IsOutboxDelivered;
             }
             catch
             {
-                await RollbackQuietly(transaction);
+                await RollbackQuietly(db.Database.CurrentTransaction ?? transaction);
                 db.ChangeTracker.Clear();
                 throw;
             }
         }
+    }
+
+    // A handler that called the outside world (OutsideTransaction) committed the pass's first transaction early and
+    // left a second one open for its outcome: that one is the pass's to commit.
+    async Task CommitCurrentAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction first, CancellationToken cancellationToken)
+    {
+        var current = db.Database.CurrentTransaction ?? first;
+        await current.CommitAsync(cancellationToken);
+        if (current != first)
+            await current.DisposeAsync();
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("entityFrameworkOutbox");
