@@ -150,6 +150,45 @@ public sealed partial class SupportConsoleTests
         Assert.NotEmpty(fault.ExceptionType);
     }
 
+    [Fact]
+    public async Task Signing_out_ends_the_console_session()
+    {
+        await using var factory = new ApiFactory();
+        var support = Browser(factory);
+        await SignInAsync(support, "support@demo.local", Password);
+        var page = await support.GetStringAsync("/support/orders");
+
+        var logout = await support.PostAsync("/support/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Token(page),
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal("/support/login", logout.Headers.Location!.OriginalString);
+        var after = await support.GetAsync("/support/orders");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/support/login?ReturnUrl=", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    // The interactive components talk to the server over the Blazor hub; if the API's bearer-token fallback policy
+    // guarded it, the browser would get 401s and the live views would never start.
+    [Fact]
+    public async Task The_blazor_hub_answers_a_signed_in_staff_member_and_only_the_console_cookie_opens_it()
+    {
+        await using var factory = new ApiFactory();
+        var support = Browser(factory);
+        await SignInAsync(support, "support@demo.local", Password);
+
+        var initializers = await support.GetAsync("/_blazor/initializers");
+        Assert.Equal(HttpStatusCode.OK, initializers.StatusCode);
+        var negotiate = await support.PostAsync("/_blazor/negotiate?negotiateVersion=1", new StringContent(""));
+        Assert.Equal(HttpStatusCode.OK, negotiate.StatusCode);
+        Assert.Contains("connectionToken", await negotiate.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var anonymous = await Browser(factory).PostAsync("/_blazor/negotiate?negotiateVersion=1", new StringContent(""));
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
+    }
+
     static HttpClient Browser(ApiFactory factory) => factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
