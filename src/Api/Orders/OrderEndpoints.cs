@@ -157,14 +157,11 @@ public static class OrderEndpoints
                 : Problems.Problems.NotFound("Order", id);
         }
 
-        switch (state)
-        {
-            case "Completed":
-                return Problems.Problems.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
-                    "A shipped order cannot be cancelled; ask for a return instead.");
-            case "Failed" or "Cancelled":
-                return Problems.Problems.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
-        }
+        if (state == OrderStateMachine.CompletedStateName)
+            return Problems.Problems.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
+                "A shipped order cannot be cancelled; ask for a return instead.");
+        if (OrderStateMachine.TerminalStateNames.Contains(state))
+            return Problems.Problems.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
 
         outbox.Send(QueueNames.OrderSaga, new CancelOrder
         {
