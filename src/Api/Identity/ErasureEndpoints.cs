@@ -22,8 +22,6 @@ public sealed record ErasureResponse(Guid ErasureId, string State, IReadOnlyList
 // returned only to the requester, answering with no personal data; staff also see the customer id and can list.
 public static partial class ErasureEndpoints
 {
-    static readonly string[] TerminalOrderStates = ["Completed", "Failed", "Cancelled"];
-
     public static IEndpointRouteBuilder MapErasure(this IEndpointRouteBuilder app)
     {
         app.MapDelete("/api/me", EraseMeAsync).WithTags("Identity").WithName("EraseMe").RequireAuthorization()
@@ -65,7 +63,7 @@ public static partial class ErasureEndpoints
         var sagas = await orders.Orders.AsNoTracking().Where(o => o.CustomerId == user.Id)
             .Select(o => new { o.CorrelationId, o.CurrentState }).ToListAsync(cancellationToken);
         var accepted = await orders.Requests.AsNoTracking().Where(r => r.CustomerId == user.Id).Select(r => r.OrderId).ToListAsync(cancellationToken);
-        var open = sagas.Where(o => !TerminalOrderStates.Contains(o.CurrentState)).Select(o => o.CorrelationId)
+        var open = sagas.Where(o => !OrderStateMachine.TerminalStateNames.Contains(o.CurrentState)).Select(o => o.CorrelationId)
             .Concat(accepted.Except(sagas.Select(o => o.CorrelationId))).ToList();
         if (open.Count > 0)
         {

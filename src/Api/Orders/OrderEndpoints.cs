@@ -176,14 +176,11 @@ public static class OrderEndpoints
                 : ProblemResults.NotFound("Order", id);
         }
 
-        switch (state)
-        {
-            case "Completed":
-                return ProblemResults.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
-                    "A shipped order cannot be cancelled; ask for a return instead.");
-            case "Failed" or "Cancelled":
-                return ProblemResults.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
-        }
+        if (state == OrderStateMachine.CompletedStateName)
+            return ProblemResults.Conflict(ProblemTypes.OrderAlreadyShipped, "Order already shipped",
+                "A shipped order cannot be cancelled; ask for a return instead.");
+        if (OrderStateMachine.TerminalStateNames.Contains(state))
+            return ProblemResults.Conflict(ProblemTypes.OrderClosed, "Order already ended", $"The order is {state}.");
 
         outbox.Send(QueueNames.OrderSaga, new CancelOrder
         {

@@ -16,5 +16,10 @@ public static class Display
 
     public static string Money(decimal amount, string currency) => $"{amount.ToString("#,##0.00", CultureInfo.InvariantCulture)} {currency}";
 
-    public static string ShortId(Guid id) => id.ToString("N")[..8];
+    // "A", "A or B", "A, B or C".
+    public static string Either(IEnumerable<string> items)
+    {
+        var list = items.ToList();
+        return list.Count <= 1 ? string.Concat(list) : $"{string.Join(", ", list[..^1])} or {list[^1]}";
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Consumers.Payments;
@@ -62,7 +61,7 @@ public sealed class OrderInspection(
     {
         var counts = await orders.Orders.AsNoTracking().GroupBy(o => o.CurrentState)
             .Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        return model.States.Where(s => s is not "Initial" and not "Final")
+        return model.OrderStates
             .ToDictionary(s => s, s => counts.FirstOrDefault(c => c.State == s)?.Count ?? 0);
     }
 
@@ -71,7 +70,7 @@ public sealed class OrderInspection(
     {
         var now = clock.GetUtcNow();
         var overdue = new List<OrderState>();
-        foreach (var (state, limit) in support.StateAgeLimits.Where(l => !OrderStateMachineModel.IsTerminal(l.Key)))
+        foreach (var (state, limit) in support.StateAgeLimits.Where(l => !model.IsTerminal(l.Key)))
         {
             var enteredBefore = now - limit;
             overdue.AddRange(await orders.Orders.AsNoTracking()
@@ -101,7 +100,8 @@ public sealed class OrderInspection(
         foreach (var transition in saga.History)
         {
             var snapshot = transition.Snapshot is null ? null : JsonNode.Parse(transition.Snapshot) as JsonObject;
-            steps.Add(new TimelineStep(transition, snapshot is null ? [] : Diff(previous, snapshot)));
+            steps.Add(new TimelineStep(transition, snapshot is null ? [] : Diff(previous, snapshot, saga.Currency),
+                Readable.Fields(transition.Message, saga.Currency)));
             previous = snapshot ?? previous;
         }
 
@@ -134,24 +134,20 @@ public sealed class OrderInspection(
         var limit = support.StateAgeLimits.TryGetValue(o.CurrentState, out var l) ? l : (TimeSpan?)null;
         var age = now - o.UpdatedAt;
         return new OrderSummary(o.CorrelationId, o.CurrentState, o.CustomerEmail, o.Total, o.Currency, o.SubmittedAt, o.UpdatedAt, age,
-            limit is { } max && !OrderStateMachineModel.IsTerminal(o.CurrentState) && age > max, o.DeadlineAt, o.PaymentReference, o.TrackingNumber);
+            limit is { } max && !model.IsTerminal(o.CurrentState) && age > max, o.DeadlineAt, o.PaymentReference, o.TrackingNumber);
     }
 
     StuckAnalysis? Stuck(OrderState saga, IReadOnlyList<OrderFault> faults, DateTimeOffset now)
     {
-        if (OrderStateMachineModel.Awaited(saga.CurrentState) is not { } awaited)
+        if (model.Awaited(saga.CurrentState) is not { } awaited)
             return null;
         var since = saga.UpdatedAt;
         var awaitedFaults = awaited.Command is null ? [] : faults.Where(f => f.MessageType == awaited.Command && f.At >= since.AddSeconds(-1)).ToList();
         var limit = support.StateAgeLimits.TryGetValue(saga.CurrentState, out var l) ? l : (TimeSpan?)null;
-        var maxAttempts = saga.CurrentState == "AwaitingFraudReview" ? 1 : model.Options.MaxStepAttempts;
-        var onDeadline = saga.CurrentState switch
-        {
-            "AwaitingFraudReview" => "the order is rejected and its stock released",
-            "AwaitingPayment" when saga.StepAttempts >= maxAttempts => "the saga asks the gateway what happened to the charge (VerifyingPayment)",
-            _ when saga.StepAttempts < maxAttempts => $"the saga sends {awaited.Command} again (attempt {saga.StepAttempts + 1} of {maxAttempts})",
-            _ => "the saga gives up on the step and compensates (the order fails)",
-        };
+        var maxAttempts = awaited.Deadline.MaxAttempts;
+        var onDeadline = awaited.Command is not null && saga.StepAttempts < maxAttempts
+            ? $"the saga sends {awaited.Command} again (attempt {saga.StepAttempts + 1} of {maxAttempts})"
+            : awaited.Deadline.WhenExhausted;
         return new StuckAnalysis(awaited, now - since, limit, saga.DeadlineAt, saga.DeadlineAt is { } d && d <= now, saga.StepAttempts, maxAttempts,
             onDeadline, awaitedFaults);
     }
@@ -169,7 +165,7 @@ public sealed class OrderInspection(
         return "Sent; not handled yet";
     }
 
-    static List<FieldChange> Diff(JsonObject? before, JsonObject after)
+    static List<FieldChange> Diff(JsonObject? before, JsonObject after, string currency)
     {
         var changes = new List<FieldChange>();
         foreach (var (key, value) in after)
@@ -178,18 +174,12 @@ public sealed class OrderInspection(
             var oldText = old?.ToJsonString();
             var newText = value?.ToJsonString();
             if (oldText != newText && !(before is null && value is null))
-                changes.Add(new FieldChange(key, Display(old), Display(value)));
+                changes.Add(new FieldChange(key, Readable.Value(key, old, currency), Readable.Value(key, value, currency)));
         }
 
         return changes;
     }
 
-    static string? Display(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        _ => node.ToJsonString(),
-    };
 }
 
 public sealed record SearchCriteria(string? Query, string? State, int? MinAgeMinutes, DateTimeOffset? From, DateTimeOffset? To)
@@ -203,13 +193,13 @@ public sealed record OrderSummary(Guid OrderId, string State, string? CustomerEm
 public sealed record OrderDetail(OrderState Saga, OrderSummary Summary, IReadOnlyList<TimelineStep> Timeline, IReadOnlyList<OrderFault> Faults,
     IReadOnlyList<AuditLine> Audit, Payment? Payment, Allocation? Allocation, Shipment? Shipment, StuckAnalysis? Stuck);
 
-public sealed record TimelineStep(OrderTransition Transition, IReadOnlyList<FieldChange> Changes);
+public sealed record TimelineStep(OrderTransition Transition, IReadOnlyList<FieldChange> Changes, IReadOnlyList<FieldValue> Message);
 
 public sealed record FieldChange(string Field, string? Before, string? After);
 
 public sealed record AuditLine(OrderAuditEntry Entry, string Outcome);
 
-public sealed record StuckAnalysis(AwaitedStep Awaited, TimeSpan Waiting, TimeSpan? Limit, DateTimeOffset? DeadlineAt, bool DeadlineOverdue,
+public sealed record StuckAnalysis(WaitingStep Awaited, TimeSpan Waiting, TimeSpan? Limit, DateTimeOffset? DeadlineAt, bool DeadlineOverdue,
     int Attempts, int MaxAttempts, string OnDeadline, IReadOnlyList<OrderFault> AwaitedFaults)
 {
     public bool TooLong => Limit is { } limit && Waiting > limit;

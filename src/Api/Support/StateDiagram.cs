@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using GlobalCommerce.Sagas.Orders;
 
 namespace GlobalCommerce.Api.Support;
 
@@ -11,26 +12,28 @@ public static class StateDiagram
 {
     const int Width = 150, Height = 40;
 
-    static readonly Dictionary<string, (int X, int Y)> Layout = new(StringComparer.Ordinal)
+    // The states named by the machine's own State objects; a state added to the machine and not here still shows.
+    static Dictionary<string, (int X, int Y)> Layout(OrderStateMachine m) => new(StringComparer.Ordinal)
     {
-        ["Initial"] = (10, 110),
-        ["Pending"] = (180, 110),
-        ["AwaitingFraudCheck"] = (350, 110),
-        ["AwaitingFraudReview"] = (350, 10),
-        ["AwaitingPayment"] = (520, 110),
-        ["VerifyingPayment"] = (520, 210),
-        ["Confirmed"] = (690, 110),
-        ["Completed"] = (860, 110),
-        ["Failed"] = (350, 310),
-        ["Cancelled"] = (690, 310),
+        [m.Initial.Name] = (10, 110),
+        [m.Pending.Name] = (180, 110),
+        [m.AwaitingFraudCheck.Name] = (350, 110),
+        [m.AwaitingFraudReview.Name] = (350, 10),
+        [m.AwaitingPayment.Name] = (520, 110),
+        [m.VerifyingPayment.Name] = (520, 210),
+        [m.Confirmed.Name] = (690, 110),
+        [m.Completed.Name] = (860, 110),
+        [m.Failed.Name] = (350, 310),
+        [m.Cancelled.Name] = (690, 310),
     };
 
     public static string Render(OrderStateMachineModel model, string current, IReadOnlyCollection<(string From, string To)> taken)
     {
-        var positions = new Dictionary<string, (int X, int Y)>(Layout, StringComparer.Ordinal);
+        var machine = model.Machine;
+        var positions = Layout(machine);
         // A state added to the machine but not to the layout still shows, in a row of its own.
         var extra = 0;
-        foreach (var state in model.States.Where(s => !positions.ContainsKey(s) && s != "Final"))
+        foreach (var state in model.OrderStates.Where(s => !positions.ContainsKey(s)))
             positions[state] = (10 + 170 * extra++, 410);
         var height = extra > 0 ? 460 : 360;
 
@@ -44,34 +47,24 @@ public static class StateDiagram
         {
             var isTaken = taken.Contains((from, to));
             // Compensation paths to Failed/Cancelled exist from almost every state: drawn faint unless the order took one.
-            var css = isTaken ? "edge taken" : OrderStateMachineModel.IsTerminal(to) && to != "Completed" ? "edge compensation" : "edge";
+            var css = isTaken ? "edge taken" : model.IsTerminal(to) && to != machine.Completed.Name ? "edge compensation" : "edge";
             var (x1, y1, x2, y2) = Connect(positions[from], positions[to]);
             svg.Append(CultureInfo.InvariantCulture,
                 $"""<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{css}" marker-end="url(#{(isTaken ? "arrow-taken" : "arrow")})"><title>{Encode(from)} → {Encode(to)}</title></line>""");
         }
 
-        foreach (var (state, (x, y)) in positions.Where(p => p.Key == "Initial" || model.States.Contains(p.Key)))
+        foreach (var (state, (x, y)) in positions.Where(p => model.States.Contains(p.Key)))
         {
             var css = state == current ? "node current" : visited.Contains(state) ? "node visited" : "node";
-            if (OrderStateMachineModel.IsTerminal(state))
+            if (model.IsTerminal(state))
                 css += " terminal";
             svg.Append(CultureInfo.InvariantCulture,
-                $"""<g class="{css}" data-state="{Encode(state)}"><rect x="{x}" y="{y}" width="{Width}" height="{Height}" rx="10"/><text x="{x + Width / 2}" y="{y + Height / 2 + 4}" text-anchor="middle">{Encode(Label(state))}</text></g>""");
+                $"""<g class="{css}" data-state="{Encode(state)}"><rect x="{x}" y="{y}" width="{Width}" height="{Height}" rx="10"/><text x="{x + Width / 2}" y="{y + Height / 2 + 4}" text-anchor="middle">{Encode(model.Label(state))}</text></g>""");
         }
 
         svg.Append("</svg>");
         return svg.ToString();
     }
-
-    static string Label(string state) => state switch
-    {
-        "AwaitingFraudCheck" => "Fraud check",
-        "AwaitingFraudReview" => "Fraud review",
-        "AwaitingPayment" => "Awaiting payment",
-        "VerifyingPayment" => "Verifying payment",
-        "Initial" => "Submitted",
-        _ => state,
-    };
 
     // From the edge of one box to the edge of the other, along the line between their centres.
     static (double, double, double, double) Connect((int X, int Y) a, (int X, int Y) b)

@@ -25,15 +25,14 @@ public sealed partial class SupportActions(
     PaymentsDbContext payments,
     BusOutbox<OrderDbContext> outbox,
     SupportOptions support,
+    OrderStateMachineModel model,
     TimeProvider clock,
     ILogger<SupportActions> logger)
 {
     public const int MinReasonLength = 5;
     public const int MaxReasonLength = 500;
 
-    static readonly string[] Retryable = ["Pending", "AwaitingFraudCheck", "AwaitingPayment", "VerifyingPayment", "Confirmed"];
-    static readonly string[] Cancellable = ["Pending", "AwaitingFraudCheck", "AwaitingFraudReview", "AwaitingPayment", "VerifyingPayment", "Confirmed"];
-    static readonly string[] Charged = ["AwaitingPayment", "VerifyingPayment", "Confirmed"];
+    static readonly string SagaQueue = QueueNames.OrderSaga.AbsolutePath;
 
     public async Task<ActionPreview?> PreviewAsync(Guid orderId, SupportAction action, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -47,41 +46,47 @@ public sealed partial class SupportActions(
     ActionPreview Preview(OrderState saga, Payment? payment, SupportAction action, ClaimsPrincipal user)
     {
         var state = saga.CurrentState;
+        var step = model.Awaited(state);
         var commands = new List<PlannedCommand>();
         string? refusal = null;
         decimal refund = 0;
         switch (action)
         {
-            case SupportAction.Retry when Retryable.Contains(state):
-                var awaited = OrderStateMachineModel.Awaited(state)!;
-                commands.Add(new("RetryOrderStep", "order-state", "the saga re-arms the step's deadline and attempts"));
-                commands.Add(new(awaited.Command!, awaited.Queue!, $"sent again by the saga; the {awaited.Step} consumer is idempotent"));
+            case SupportAction.Retry when step is { Command: not null }:
+                commands.Add(new(nameof(RetryOrderStep), SagaQueue, "the saga re-arms the step's deadline and attempts"));
+                commands.Add(new(step.Command, step.QueueName!, $"sent again by the saga; the {step.Step} consumer is idempotent"));
                 break;
-            case SupportAction.Cancel when Cancellable.Contains(state):
-                commands.Add(new("CancelOrder", "order-state", "requested by staff"));
-                commands.Add(new("ReleaseInventory", "release-inventory", "puts the reserved stock back"));
-                if (Charged.Contains(state))
+            case SupportAction.Cancel when step is not null:
+                commands.Add(new(nameof(CancelOrder), SagaQueue, "requested by staff"));
+                foreach (var undo in CompensationCommand.For(step.OnCancel))
                 {
+                    if (undo.Kind != Compensation.Refund)
+                    {
+                        commands.Add(Planned(undo));
+                        continue;
+                    }
+
                     refund = payment is { Status: PaymentStatus.Succeeded or PaymentStatus.Unknown or PaymentStatus.Processing } ? payment.Amount : 0m;
-                    commands.Add(new("RefundPayment", "refund-payment", refund > 0
-                        ? $"refunds {refund:0.00} {saga.Currency} (voids the payment if nothing was charged)"
-                        : "voids the payment: nothing has been charged"));
+                    commands.Add(Planned(undo) with
+                    {
+                        Effect = refund > 0
+                            ? $"refunds {refund:0.00} {saga.Currency} (voids the payment if nothing was charged)"
+                            : "voids the payment: nothing has been charged",
+                    });
                 }
 
-                if (state == "Confirmed")
-                    commands.Add(new("CancelShipment", "cancel-shipment", "cancels the label if one was created"));
-                commands.Add(new("OrderCancelled", "published", "notifies the other domains"));
+                commands.Add(new(nameof(OrderCancelled), "published", "notifies the other domains"));
                 if (refund > support.RefundApprovalLimit && !user.IsAdmin())
                     refusal = $"Refunds above {support.RefundApprovalLimit:0.00} {saga.Currency} need the admin role (this one: {refund:0.00} {saga.Currency}).";
                 break;
-            case SupportAction.Approve when state == "AwaitingFraudReview":
-                commands.Add(new("ApproveOrder", "order-state", "clears the fraud review"));
-                commands.Add(new("ChargePayment", "charge-payment", $"charges {saga.Total:0.00} {saga.Currency}"));
+            case SupportAction.Approve when AwaitsStaff(model, step) && model.Awaited(After(state, model.Machine.ApproveOrder.Name)) is { Command: not null } next:
+                commands.Add(new(nameof(ApproveOrder), SagaQueue, "clears the fraud review"));
+                commands.Add(new(next.Command, next.QueueName!, $"charges {saga.Total:0.00} {saga.Currency}"));
                 break;
-            case SupportAction.Reject when state == "AwaitingFraudReview":
-                commands.Add(new("RejectOrder", "order-state", "fails the order"));
-                commands.Add(new("ReleaseInventory", "release-inventory", "puts the reserved stock back"));
-                commands.Add(new("OrderFailed", "published", "notifies the other domains"));
+            case SupportAction.Reject when AwaitsStaff(model, step):
+                commands.Add(new(nameof(RejectOrder), SagaQueue, "fails the order"));
+                commands.AddRange(CompensationCommand.For(step!.Undoes(model.Machine.RejectOrder)).Select(Planned));
+                commands.Add(new(nameof(OrderFailed), "published", "notifies the other domains"));
                 break;
             default:
                 refusal = $"{Describe(action)} is not possible while the order is {state}.";
@@ -147,14 +152,23 @@ public sealed partial class SupportActions(
         _ => action.ToString(),
     };
 
-    public static IEnumerable<SupportAction> Available(string state) =>
-        Enum.GetValues<SupportAction>().Where(action => action switch
+    // Retry needs a command to send again, cancel a state that has a cancel path, approve and reject a state that waits for staff.
+    public static IEnumerable<SupportAction> Available(OrderStateMachineModel model, string state) =>
+        Enum.GetValues<SupportAction>().Where(action => (action, model.Awaited(state)) switch
         {
-            SupportAction.Retry => Retryable.Contains(state),
-            SupportAction.Cancel => Cancellable.Contains(state),
-            SupportAction.Approve or SupportAction.Reject => state == "AwaitingFraudReview",
+            (SupportAction.Retry, { Command: not null }) => true,
+            (SupportAction.Cancel, { } _) => true,
+            (SupportAction.Approve or SupportAction.Reject, var step) => AwaitsStaff(model, step),
             _ => false,
         });
+
+    static bool AwaitsStaff(OrderStateMachineModel model, WaitingStep? step) =>
+        step is not null && step.Replies.Contains(model.Machine.ApproveOrder) && step.Replies.Contains(model.Machine.RejectOrder);
+
+    string After(string state, string @event) =>
+        model.Machine.Transitions.FirstOrDefault(t => t.From == state && t.Event == @event)?.To ?? state;
+
+    static PlannedCommand Planned(CompensationCommand undo) => new(undo.Command, undo.Queue.AbsolutePath, undo.Undoes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Support action {Action} on order {OrderId} by {Actor} sent (order was {State})")]
     static partial void LogActionSent(ILogger logger, SupportAction action, Guid orderId, string actor, string state);

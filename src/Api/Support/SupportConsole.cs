@@ -59,17 +59,19 @@ public static class SupportConsole
 
     public static WebApplication MapSupportConsole(this WebApplication app)
     {
-        // Authentication and authorization run earlier in the pipeline (Program.cs). The sign-in page, the console's
-        // static assets and the circuit's hub are open to anonymous callers; every page of the console asks for its policy.
+        // Authentication and authorization run earlier in the pipeline (Program.cs). The API's fallback policy asks for a
+        // bearer token, which a browser on the console never has: every console endpoint (the pages, the circuit's hub
+        // under /_blazor, sign-out) names the staff policy, so the console cookie is what opens them. The sign-in and
+        // denied pages opt out with [AllowAnonymous]; the static assets are public.
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(StaffPolicy);
         app.MapPost("/support/logout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
             await antiforgery.ValidateRequestAsync(http);
             await http.SignOutAsync(Scheme);
             return Results.Redirect("/support/login");
-        }).ExcludeFromDescription();
+        }).RequireAuthorization(StaffPolicy).ExcludeFromDescription();
         return app;
     }
 

@@ -1,3 +1,5 @@
+using GlobalCommerce.Sagas.Orders;
+
 namespace GlobalCommerce.Api.Support;
 
 public sealed class SupportOptions
@@ -7,15 +9,16 @@ public sealed class SupportOptions
     // A cancellation that refunds more than this (in the order's currency) needs the admin role.
     public decimal RefundApprovalLimit { get; set; } = 500m;
 
-    // How long an order may sit in a state before the worklist shows it; states not listed are never listed.
+    // How long an order may sit in a state before the worklist shows it; states not listed are never listed. Keyed by
+    // the machine's state properties, whose names MassTransit gives the states.
     public Dictionary<string, TimeSpan> StateAgeLimits { get; set; } = new(StringComparer.Ordinal)
     {
-        ["Pending"] = TimeSpan.FromMinutes(2),
-        ["AwaitingFraudCheck"] = TimeSpan.FromMinutes(2),
-        ["AwaitingFraudReview"] = TimeSpan.FromMinutes(30),
-        ["AwaitingPayment"] = TimeSpan.FromMinutes(5),
-        ["VerifyingPayment"] = TimeSpan.FromMinutes(5),
-        ["Confirmed"] = TimeSpan.FromMinutes(10),
+        [nameof(OrderStateMachine.Pending)] = TimeSpan.FromMinutes(2),
+        [nameof(OrderStateMachine.AwaitingFraudCheck)] = TimeSpan.FromMinutes(2),
+        [nameof(OrderStateMachine.AwaitingFraudReview)] = TimeSpan.FromMinutes(30),
+        [nameof(OrderStateMachine.AwaitingPayment)] = TimeSpan.FromMinutes(5),
+        [nameof(OrderStateMachine.VerifyingPayment)] = TimeSpan.FromMinutes(5),
+        [nameof(OrderStateMachine.Confirmed)] = TimeSpan.FromMinutes(10),
     };
 
     // How often the worklist refreshes itself in the browser.

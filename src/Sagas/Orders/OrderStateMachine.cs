@@ -47,92 +47,90 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         // Redelivered and late messages for a step already passed are expected; they change nothing.
         OnUnhandledEvent(context => context.Ignore());
 
+        Shape = new OrderSagaShape(this, options);
+        var (reservation, fraudCheck, review, payment, verification, shipment) =
+            (Shape.StockReservation, Shape.FraudCheck, Shape.FraudReview, Shape.Payment, Shape.PaymentVerification, Shape.Shipment);
+
         Initially(
             When(SubmitOrder)
                 .Then(context => Accept(context.Saga, context.Message))
                 .Then(context => ArmDeadline(context.Saga))
-                .Send(QueueNames.ReserveInventory, context => Reserve(context.Saga))
+                .Send(reservation.Queue!, context => Reserve(context.Saga))
                 .TransitionTo(Pending));
 
-        During(Pending,
+        During(reservation.State,
             When(InventoryReserved)
                 .Then(context => ArmDeadline(context.Saga))
-                .Send(QueueNames.AssessFraud, context => Assess(context.Saga))
-                .TransitionTo(AwaitingFraudCheck),
-            Fail(When(InventoryReservationFailed), context => $"Stock unavailable: {context.Message.Reason}", Compensation.None),
-            Fail(When(ReserveInventoryFaulted), context => $"Stock reservation faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
-            RetryOnDeadline(QueueNames.ReserveInventory, Reserve),
-            FailOnDeadline("Stock reservation timed out", Compensation.ReleaseStock),
-            RetryOnRequest(QueueNames.ReserveInventory, Reserve),
-            Cancel(Compensation.ReleaseStock));
+                .Send(fraudCheck.Queue!, context => Assess(context.Saga))
+                .TransitionTo(fraudCheck.State),
+            Fail(reservation, When(InventoryReservationFailed), context => $"Stock unavailable: {context.Message.Reason}"),
+            Fail(reservation, When(ReserveInventoryFaulted), context => $"Stock reservation faulted: {FaultText(context.Message)}"),
+            RetryOnDeadline(reservation, Reserve),
+            FailOnDeadline(reservation, "Stock reservation timed out"),
+            RetryOnRequest(reservation, Reserve),
+            Cancel(reservation));
 
-        During(AwaitingFraudCheck,
+        During(fraudCheck.State,
             When(FraudAssessed, context => context.Message.Score < Math.Min(_options.ReviewThreshold, _options.FraudThreshold))
                 .Then(context => Assessed(context.Saga, context.Message))
                 .Then(context => ArmDeadline(context.Saga))
-                .Send(QueueNames.ChargePayment, context => Charge(context.Saga))
-                .TransitionTo(AwaitingPayment),
+                .Send(payment.Queue!, context => Charge(context.Saga))
+                .TransitionTo(payment.State),
             // Neither clearly good nor clearly bad: a person decides. The stock stays reserved meanwhile.
             When(FraudAssessed, context => context.Message.Score >= _options.ReviewThreshold && context.Message.Score < _options.FraudThreshold)
                 .Then(context =>
                 {
                     Assessed(context.Saga, context.Message);
                     context.Saga.StepAttempts = 1;
-                    context.Saga.DeadlineAt = NextDeadline(_options.FraudReviewTimeout);
+                    context.Saga.DeadlineAt = NextDeadline(review.Deadline.Timeout);
                 })
-                .TransitionTo(AwaitingFraudReview),
-            Fail(When(FraudAssessed, context => context.Message.Score >= _options.FraudThreshold)
+                .TransitionTo(review.State),
+            Fail(fraudCheck, When(FraudAssessed, context => context.Message.Score >= _options.FraudThreshold)
                     .Then(context => Assessed(context.Saga, context.Message)),
-                context => $"Rejected by fraud check (score {context.Message.Score:0.00}: {string.Join("; ", context.Message.Reasons)})",
-                Compensation.ReleaseStock),
-            Fail(When(AssessFraudFaulted), context => $"Fraud check faulted: {FaultText(context.Message)}", Compensation.ReleaseStock),
-            RetryOnDeadline(QueueNames.AssessFraud, Assess),
-            FailOnDeadline("Fraud check timed out", Compensation.ReleaseStock),
-            RetryOnRequest(QueueNames.AssessFraud, Assess),
-            Cancel(Compensation.ReleaseStock));
+                context => $"Rejected by fraud check (score {context.Message.Score:0.00}: {string.Join("; ", context.Message.Reasons)})"),
+            Fail(fraudCheck, When(AssessFraudFaulted), context => $"Fraud check faulted: {FaultText(context.Message)}"),
+            RetryOnDeadline(fraudCheck, Assess),
+            FailOnDeadline(fraudCheck, "Fraud check timed out"),
+            RetryOnRequest(fraudCheck, Assess),
+            Cancel(fraudCheck));
 
-        During(AwaitingFraudReview,
+        During(review.State,
             When(ApproveOrder)
                 .Then(context => ArmDeadline(context.Saga))
-                .Send(QueueNames.ChargePayment, context => Charge(context.Saga))
-                .TransitionTo(AwaitingPayment),
-            Fail(When(RejectOrder), context => $"Rejected in fraud review: {context.Message.Reason} (by {context.Message.RequestedBy})",
-                Compensation.ReleaseStock),
-            Fail(When(DeadlineExpired, IsPending), _ => $"Fraud review not done within {_options.FraudReviewTimeout}", Compensation.ReleaseStock),
-            Cancel(Compensation.ReleaseStock));
+                .Send(payment.Queue!, context => Charge(context.Saga))
+                .TransitionTo(payment.State),
+            Fail(review, When(RejectOrder), context => $"Rejected in fraud review: {context.Message.Reason} (by {context.Message.RequestedBy})"),
+            Fail(review, When(DeadlineExpired, IsPending), _ => $"Fraud review not done within {review.Deadline.Timeout}"),
+            Cancel(review));
 
-        During(AwaitingPayment,
+        During(payment.State,
             Confirm(When(PaymentCompleted)),
-            Fail(When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}", Compensation.ReleaseStock),
-            // A fault says nothing about whether the gateway charged: refund to be sure (the refund is a no-op without a charge).
-            Fail(When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}", Compensation.ReleaseStock | Compensation.Refund),
-            RetryOnDeadline(QueueNames.ChargePayment, Charge),
-            // Out of attempts, the outcome is still unknown: ask the gateway what it did before undoing anything.
-            When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts)
+            Fail(payment, When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}"),
+            Fail(payment, When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}"),
+            RetryOnDeadline(payment, Charge),
+            When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= payment.Deadline.MaxAttempts)
                 .Then(context =>
                 {
                     context.Saga.History.Add(Step(context, nameof(DeadlineExpired),
-                        $"No payment outcome after {_options.MaxStepAttempts} attempts; asking the gateway before compensating"));
+                        $"No payment outcome after {payment.Deadline.MaxAttempts} attempts; asking the gateway before compensating"));
                     ArmDeadline(context.Saga);
                 })
-                .Send(QueueNames.CheckPayment, context => new CheckPayment { OrderId = context.Saga.CorrelationId })
-                .TransitionTo(VerifyingPayment),
-            RetryOnRequest(QueueNames.ChargePayment, Charge),
-            Cancel(Compensation.ReleaseStock | Compensation.Refund));
+                .Send(verification.Queue!, context => Verify(context.Saga))
+                .TransitionTo(payment.Deadline.ExhaustedInto!),
+            RetryOnRequest(payment, Charge),
+            Cancel(payment));
 
-        During(VerifyingPayment,
+        During(verification.State,
             Confirm(When(PaymentCompleted)),
-            Fail(When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}", Compensation.ReleaseStock),
-            // The payments domain voided the payment before saying so: a charge landing later is refunded there.
-            Fail(When(PaymentNotCharged), _ => "Payment timed out: the gateway holds no charge for the order", Compensation.ReleaseStock),
-            Fail(When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}", Compensation.ReleaseStock | Compensation.Refund),
-            RetryOnDeadline(QueueNames.CheckPayment, saga => new CheckPayment { OrderId = saga.CorrelationId }),
-            // The gateway stays silent: compensate blind. The refund voids the payment, or refunds a charge found later.
-            FailOnDeadline("Payment outcome unknown", Compensation.ReleaseStock | Compensation.Refund),
-            RetryOnRequest(QueueNames.CheckPayment, saga => new CheckPayment { OrderId = saga.CorrelationId }),
-            Cancel(Compensation.ReleaseStock | Compensation.Refund));
+            Fail(verification, When(PaymentDeclined), context => $"Payment declined: {context.Message.Reason}"),
+            Fail(verification, When(PaymentNotCharged), _ => "Payment timed out: the gateway holds no charge for the order"),
+            Fail(verification, When(ChargePaymentFaulted), context => $"Payment faulted: {FaultText(context.Message)}"),
+            RetryOnDeadline(verification, Verify),
+            FailOnDeadline(verification, "Payment outcome unknown"),
+            RetryOnRequest(verification, Verify),
+            Cancel(verification));
 
-        During(Confirmed,
+        During(shipment.State,
             When(ShipmentCreated)
                 .Then(context =>
                 {
@@ -147,12 +145,11 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                     CompletedAt = _clock.GetUtcNow(),
                 })
                 .TransitionTo(Completed),
-            Fail(When(CreateShipmentFaulted), context => $"Shipment faulted: {FaultText(context.Message)}",
-                Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
-            RetryOnDeadline(QueueNames.CreateShipment, Ship),
-            FailOnDeadline("Shipment timed out", Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment),
-            RetryOnRequest(QueueNames.CreateShipment, Ship),
-            Cancel(Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment));
+            Fail(shipment, When(CreateShipmentFaulted), context => $"Shipment faulted: {FaultText(context.Message)}"),
+            RetryOnDeadline(shipment, Ship),
+            FailOnDeadline(shipment, "Shipment timed out"),
+            RetryOnRequest(shipment, Ship),
+            Cancel(shipment));
 
         // Replies that arrive after the order failed or was cancelled must not leave stock held, money taken or a parcel labelled.
         During(Failed, Cancelled,
@@ -163,6 +160,21 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             When(ShipmentCreated)
                 .Send(QueueNames.CancelShipment, context => new CancelShipment { OrderId = context.Saga.CorrelationId, Reason = "Order ended" }));
     }
+
+    // Names that do not depend on options, for code that has no machine of its own (the order endpoints).
+    static readonly Lazy<OrderStateMachine> Reference = new(() => new OrderStateMachine(new OrderSagaOptions(), TimeProvider.System));
+
+    public static IReadOnlyList<string> TerminalStateNames => Reference.Value.TerminalNames;
+
+    public static string CompletedStateName => Reference.Value.Completed.Name;
+
+    public OrderSagaShape Shape { get; }
+
+    public IReadOnlyList<State> TerminalStates => Shape.Terminal;
+
+    IReadOnlyList<string> TerminalNames => field ??= [.. Shape.Terminal.Select(state => state.Name)];
+
+    public IReadOnlyList<StateTransition> Transitions => field ??= StateMachineTransitions.Of(this);
 
     public State Pending { get; private set; } = null!;
     public State AwaitingFraudCheck { get; private set; } = null!;
@@ -192,23 +204,14 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     public Event<Fault<ChargePayment>> ChargePaymentFaulted { get; private set; } = null!;
     public Event<Fault<CreateShipment>> CreateShipmentFaulted { get; private set; } = null!;
 
-    [Flags]
-    enum Compensation
-    {
-        None = 0,
-        ReleaseStock = 1,
-        Refund = 2,
-        CancelShipment = 4,
-    }
-
-    EventActivityBinder<OrderState, T> Fail<T>(EventActivityBinder<OrderState, T> binder,
-        Func<BehaviorContext<OrderState, T>, string> reason, Compensation compensation)
+    EventActivityBinder<OrderState, T> Fail<T>(WaitingStep step, EventActivityBinder<OrderState, T> binder,
+        Func<BehaviorContext<OrderState, T>, string> reason)
         where T : class =>
         Compensate(binder.Then(context =>
             {
                 context.Saga.FailureReason = reason(context);
                 context.Saga.DeadlineAt = null;
-            }), compensation, "Order failed")
+            }), step.Undoes(binder.Event), "Order failed")
             .Publish(context => new OrderFailed
             {
                 OrderId = context.Saga.CorrelationId,
@@ -231,15 +234,15 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 PaymentReference = context.Message.GatewayReference,
                 ConfirmedAt = _clock.GetUtcNow(),
             })
-            .Send(QueueNames.CreateShipment, context => Ship(context.Saga))
-            .TransitionTo(Confirmed);
+            .Send(Shape.Shipment.Queue!, context => Ship(context.Saga))
+            .TransitionTo(Shape.Shipment.State);
 
-    EventActivityBinder<OrderState, CancelOrder> Cancel(Compensation compensation) =>
+    EventActivityBinder<OrderState, CancelOrder> Cancel(WaitingStep step) =>
         Compensate(When(CancelOrder).Then(context =>
             {
                 context.Saga.CancellationReason = $"{context.Message.Reason} (by {context.Message.RequestedBy})";
                 context.Saga.DeadlineAt = null;
-            }), compensation, "Order cancelled")
+            }), step.OnCancel, "Order cancelled")
             .Publish(context => new OrderCancelled
             {
                 OrderId = context.Saga.CorrelationId,
@@ -248,20 +251,20 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             })
             .TransitionTo(Cancelled);
 
-    EventActivityBinder<OrderState, OrderDeadlineExpired> RetryOnDeadline<TCommand>(Uri queue, Func<OrderState, TCommand> command)
+    EventActivityBinder<OrderState, OrderDeadlineExpired> RetryOnDeadline<TCommand>(WaitingStep step, Func<OrderState, TCommand> command)
         where TCommand : class =>
-        When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts < _options.MaxStepAttempts)
+        When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts < step.Deadline.MaxAttempts)
             .Then(context =>
             {
                 context.Saga.StepAttempts++;
-                context.Saga.DeadlineAt = NextDeadline();
+                context.Saga.DeadlineAt = NextDeadline(step.Deadline.Timeout);
                 context.Saga.History.Add(Step(context, nameof(DeadlineExpired),
-                    $"Deadline passed; sent {typeof(TCommand).Name} again (attempt {context.Saga.StepAttempts} of {_options.MaxStepAttempts})"));
+                    $"Deadline passed; sent {typeof(TCommand).Name} again (attempt {context.Saga.StepAttempts} of {step.Deadline.MaxAttempts})"));
             })
-            .Send(queue, context => command(context.Saga));
+            .Send(step.Queue!, context => command(context.Saga));
 
     // Support staff asked for the step again: a fresh set of attempts and deadlines, and the command once more.
-    EventActivityBinder<OrderState, RetryOrderStep> RetryOnRequest<TCommand>(Uri queue, Func<OrderState, TCommand> command)
+    EventActivityBinder<OrderState, RetryOrderStep> RetryOnRequest<TCommand>(WaitingStep step, Func<OrderState, TCommand> command)
         where TCommand : class =>
         When(RetryOrderStep)
             .Then(context =>
@@ -270,7 +273,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 context.Saga.History.Add(Step(context, nameof(RetryOrderStep),
                     $"Sent {typeof(TCommand).Name} again at the request of {context.Message.RequestedBy}: {context.Message.Reason}"));
             })
-            .Send(queue, context => command(context.Saga));
+            .Send(step.Queue!, context => command(context.Saga));
 
     OrderTransition Step<T>(BehaviorContext<OrderState, T> context, string eventName, string detail)
         where T : class => new()
@@ -286,9 +289,9 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Snapshot = OrderSnapshot.Serialize(context.Saga, context.Saga.CurrentState),
     };
 
-    EventActivityBinder<OrderState, OrderDeadlineExpired> FailOnDeadline(string reason, Compensation compensation) =>
-        Fail(When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= _options.MaxStepAttempts),
-            _ => $"{reason} after {_options.MaxStepAttempts} attempts", compensation);
+    EventActivityBinder<OrderState, OrderDeadlineExpired> FailOnDeadline(WaitingStep step, string reason) =>
+        Fail(step, When(DeadlineExpired, context => IsPending(context) && context.Saga.StepAttempts >= step.Deadline.MaxAttempts),
+            _ => $"{reason} after {step.Deadline.MaxAttempts} attempts");
 
     static bool IsPending(BehaviorContext<OrderState, OrderDeadlineExpired> context) =>
         context.Saga.DeadlineAt is { } deadline && deadline == context.Message.DeadlineAt;
@@ -296,12 +299,17 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     static EventActivityBinder<OrderState, T> Compensate<T>(EventActivityBinder<OrderState, T> binder, Compensation compensation, string why)
         where T : class
     {
-        if (compensation.HasFlag(Compensation.ReleaseStock))
-            binder = binder.Send(QueueNames.ReleaseInventory, context => Release(context.Saga, why));
-        if (compensation.HasFlag(Compensation.Refund))
-            binder = binder.Send(QueueNames.RefundPayment, context => Refund(context.Saga, why));
-        if (compensation.HasFlag(Compensation.CancelShipment))
-            binder = binder.Send(QueueNames.CancelShipment, context => new CancelShipment { OrderId = context.Saga.CorrelationId, Reason = why });
+        foreach (var undo in CompensationCommand.For(compensation))
+        {
+            binder = undo.Kind switch
+            {
+                Compensation.ReleaseStock => binder.Send(undo.Queue, context => Release(context.Saga, why)),
+                Compensation.Refund => binder.Send(undo.Queue, context => Refund(context.Saga, why)),
+                Compensation.CancelShipment => binder.Send(undo.Queue, context => new CancelShipment { OrderId = context.Saga.CorrelationId, Reason = why }),
+                _ => throw new InvalidOperationException($"No command undoes {undo.Kind}"),
+            };
+        }
+
         return binder;
     }
 
@@ -371,6 +379,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Address = saga.ShippingAddress,
         ItemCount = saga.Lines.Sum(line => line.Quantity),
     };
+
+    static CheckPayment Verify(OrderState saga) => new() { OrderId = saga.CorrelationId };
 
     static ReleaseInventory Release(OrderState saga, string reason) => new() { OrderId = saga.CorrelationId, Reason = reason };
 

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GlobalCommerce.Api.Tests.Orders;
+using GlobalCommerce.Consumers.Catalog;
+using GlobalCommerce.Consumers.Fraud;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Sagas.Orders;
@@ -150,6 +152,93 @@ public sealed partial class SupportConsoleTests
         Assert.NotEmpty(fault.ExceptionType);
     }
 
+    [Fact]
+    public async Task Signing_out_ends_the_console_session()
+    {
+        await using var factory = new ApiFactory();
+        var support = Browser(factory);
+        await SignInAsync(support, "support@demo.local", Password);
+        var page = await support.GetStringAsync("/support/orders");
+
+        var logout = await support.PostAsync("/support/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Token(page),
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal("/support/login", logout.Headers.Location!.OriginalString);
+        var after = await support.GetAsync("/support/orders");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/support/login?ReturnUrl=", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    // The interactive components talk to the server over the Blazor hub; if the API's bearer-token fallback policy
+    // guarded it, the browser would get 401s and the live views would never start.
+    [Fact]
+    public async Task The_blazor_hub_answers_a_signed_in_staff_member_and_only_the_console_cookie_opens_it()
+    {
+        await using var factory = new ApiFactory();
+        var support = Browser(factory);
+        await SignInAsync(support, "support@demo.local", Password);
+
+        var initializers = await support.GetAsync("/_blazor/initializers");
+        Assert.Equal(HttpStatusCode.OK, initializers.StatusCode);
+        var negotiate = await support.PostAsync("/_blazor/negotiate?negotiateVersion=1", new StringContent(""));
+        Assert.Equal(HttpStatusCode.OK, negotiate.StatusCode);
+        Assert.Contains("connectionToken", await negotiate.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var anonymous = await Browser(factory).PostAsync("/_blazor/negotiate?negotiateVersion=1", new StringContent(""));
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task Search_results_show_each_order_id_in_full_so_sequential_ids_stay_apart()
+    {
+        await using var factory = new ApiFactory();
+        var api = factory.CreateClient();
+        var email = $"twice.{Guid.NewGuid():N}@example.com";
+        var first = await PlaceAsync(api, "tok_visa", email);
+        var second = await PlaceAsync(api, "tok_visa", email);
+        await factory.WaitForOrderStateAsync(api, first, "Completed");
+        await factory.WaitForOrderStateAsync(api, second, "Completed");
+
+        var admin = Browser(factory);
+        await SignInAsync(admin, "admin@demo.local", Password);
+        var results = await admin.GetStringAsync($"/support/orders?q={Uri.EscapeDataString(email)}");
+
+        foreach (var orderId in new[] { first, second })
+        {
+            var link = Regex.Match(results, $"<a [^>]*href=\"/support/orders/{orderId}\"[^>]*>([^<]+)</a>");
+            Assert.True(link.Success, $"no link to {orderId}");
+            Assert.Equal(orderId.ToString(), link.Groups[1].Value.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task The_timeline_shows_scores_and_money_as_numbers_people_read_and_messages_as_fields()
+    {
+        await using var factory = new ApiFactory();
+        var api = factory.CreateClient();
+        // 21 units over 1,000 EUR: "large" (0.05) plus "bulk" (0.10) is 0.15000000000000002 as a double, in the review band.
+        var product = DemoCatalog.Products.First(p => p.Stock >= 500 && p.Price * 21 > FraudRules.LargeOrderTotal && p.Price * 21 <= FraudRules.VeryLargeOrderTotal);
+        var orderId = await PlaceAsync(api, "tok_visa", $"bulk.{Guid.NewGuid():N}@example.com", product.Id, 21);
+        await factory.WaitForOrderStateAsync(api, orderId, "AwaitingFraudReview");
+
+        var admin = Browser(factory);
+        await SignInAsync(admin, "admin@demo.local", Password);
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync($"/support/orders/{orderId}"));
+        var timeline = TimelinePattern().Match(page).Value;
+
+        Assert.NotEmpty(timeline);
+        Assert.DoesNotContain("0.15000000000000002", page, StringComparison.Ordinal);
+        Assert.Contains("<th>fraudScore</th><td class=\"before\"></td><td class=\"arrow\">→</td><td class=\"after\">0.15</td>", timeline, StringComparison.Ordinal);
+        Assert.Contains("<dt>score</dt><dd>0.15</dd>", timeline, StringComparison.Ordinal);
+        var total = (product.Price * 21).ToString("#,##0.00", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"<dt>total</dt><dd>{total} EUR</dd>", timeline, StringComparison.Ordinal);
+        Assert.DoesNotContain("{\"", timeline, StringComparison.Ordinal);
+        Assert.DoesNotContain("<pre>", timeline, StringComparison.Ordinal);
+    }
+
     static HttpClient Browser(ApiFactory factory) => factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
@@ -193,14 +282,16 @@ public sealed partial class SupportConsoleTests
     }
 
     // The order's customer, and the email support searches by, is whoever is signed in: a shopper with this address.
-    static async Task<Guid> PlaceAsync(HttpClient api, string token, string email)
+    static Task<Guid> PlaceAsync(HttpClient api, string token, string email) => PlaceAsync(api, token, email, OrderRequestsFor.Plentiful.Id, 1);
+
+    static async Task<Guid> PlaceAsync(HttpClient api, string token, string email, Guid productId, int quantity)
     {
         const string shopperPassword = "Lantern-Quartz-42";
         await api.PostAsJsonAsync("/api/auth/register", new { email, password = shopperPassword });
         await ApiFactory.AuthorizeAsync(api, email, shopperPassword);
         var response = await api.PostAsJsonAsync("/api/orders", new
         {
-            items = new[] { new { productId = OrderRequestsFor.Plentiful.Id, quantity = 1 } },
+            items = new[] { new { productId, quantity } },
             shippingAddress = new { name = "Ada Lovelace", line1 = "1 Main St", city = "Berlin", postalCode = "10115", country = "DE" },
             paymentToken = token,
         });
@@ -220,6 +311,9 @@ public sealed partial class SupportConsoleTests
 
     [GeneratedRegex("<span class=\"event\">([^<]+)</span>")]
     private static partial Regex EventPattern();
+
+    [GeneratedRegex("<ol class=\"timeline\">.*?</ol>", RegexOptions.Singleline)]
+    private static partial Regex TimelinePattern();
 
     [GeneratedRegex("<tr class=\"viewed\">.*?</tr>", RegexOptions.Singleline)]
     private static partial Regex AuditRowPattern();

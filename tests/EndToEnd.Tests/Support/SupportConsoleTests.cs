@@ -68,6 +68,8 @@ public sealed class SupportConsoleTests(ITestOutputHelper output) : IAsyncLifeti
         await SignInAsync(page, "support@demo.local");
 
         await page.GetByRole(AriaRole.Heading, new() { Name = "Worklist" }).WaitForAsync();
+        // The worklist's circuit opens (the Blazor hub answers the console cookie): it says Live, not Snapshot.
+        await page.Locator(".live.on").WaitForAsync();
         await page.Locator($"table.worklist a[href='/support/orders/{orderId}']").WaitForAsync();
         Assert.Equal("1", await page.Locator("[data-count-state=AwaitingFraudReview]").InnerTextAsync());
         await ScreenshotAsync(page, "1-worklist");
@@ -91,6 +93,7 @@ public sealed class SupportConsoleTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("Why is it stuck?", await page.Locator("#stuck").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains("ChargePayment", await page.Locator("#stuck").InnerTextAsync(), StringComparison.Ordinal);
         await page.Locator("svg.diagram g.node.current[data-state=AwaitingPayment]").WaitForAsync();
+        await page.Locator(".live-state[data-interactive=true]").WaitForAsync();
         await ScreenshotAsync(page, "3-order", fullPage: true);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Cancel with compensation" }).ClickAsync();
@@ -103,8 +106,11 @@ public sealed class SupportConsoleTests(ITestOutputHelper output) : IAsyncLifeti
         await ScreenshotAsync(page, "4-cancel-preview");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send CancelOrder" }).ClickAsync();
 
-        // The order page follows the saga live: the badge turns to Cancelled without a reload.
+        // The order page follows the saga live: its circuit connects, and the badge turns to Cancelled without a reload.
+        // (It used to pass only when the saga had cancelled before the page rendered: the circuit never opened, as the
+        // Blazor hub answered 401, and a badge rendered as AwaitingPayment stayed so.)
         await page.Locator(".alert.ok").WaitForAsync();
+        await page.Locator(".live-state[data-interactive=true]").WaitForAsync();
         await page.Locator(".live-state [data-state=Cancelled]").WaitForAsync(new() { Timeout = 30_000 });
         await WaitForApiStateAsync(orderId, "Cancelled");
         await WaitUntilAsync(async () => await AvailableAsync(productId) == before - 1, "stock was not restored after the cancellation");
