@@ -29,8 +29,7 @@ builder.Services.AddCommerceBus(options, bus =>
 var app = builder.Build();
 if (await AdminCommand.TryRunAsync(app, args))
     return;
-app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseProblemResponses();
 app.UseCommerceIdentity();
 app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();

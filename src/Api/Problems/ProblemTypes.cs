@@ -27,6 +27,15 @@ public static class ProblemTypes
 // The problem-details answers every endpoint gives, so that each kind carries its stable type.
 public static class ProblemResults
 {
+    // Unhandled exceptions and bare status codes (404 for no route, 405, the framework's own 415) answer with problem
+    // details too, typed by Customize below.
+    public static WebApplication UseProblemResponses(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
     public static IResult NotFound(string what, Guid id) => Results.Problem(
         statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: $"{what} not found",
         detail: $"There is no {what.ToLowerInvariant()} with id {id}.");

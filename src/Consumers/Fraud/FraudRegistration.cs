@@ -16,10 +16,8 @@ public static class FraudRegistration
         var fraudOptions = new FraudOptions();
         configuration.GetSection(FraudOptions.Section).Bind(fraudOptions);
         bus.TryAddSingleton(fraudOptions);
-        bus.TryAddSingleton(TimeProvider.System);
-        bus.AddDomainDbContext<FraudDbContext>(options, "fraud");
-        bus.AddConsumer<AssessFraudConsumer>();
-        bus.AddTransactionalOutbox<FraudDbContext>(configuration, EndpointNames.Consumer<AssessFraudConsumer>());
+        bus.AddDomainConsumers<FraudDbContext>(configuration, options, "fraud")
+            .Consumer<AssessFraudConsumer>();
         return bus;
     }
 }

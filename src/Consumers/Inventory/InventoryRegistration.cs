@@ -17,13 +17,10 @@ public static class InventoryRegistration
 
     public static IBusRegistrationConfigurator AddInventory(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        bus.TryAddSingleton(TimeProvider.System);
-        bus.AddInventoryDatabase(options);
-        bus.AddConsumer<ReserveInventoryConsumer>();
-        bus.AddConsumer<CommitInventoryConsumer>();
-        bus.AddConsumer<ReleaseInventoryConsumer>();
-        bus.AddTransactionalOutbox<InventoryDbContext>(configuration, EndpointNames.Consumer<ReserveInventoryConsumer>(),
-            EndpointNames.Consumer<CommitInventoryConsumer>(), EndpointNames.Consumer<ReleaseInventoryConsumer>());
+        bus.AddDomainConsumers<InventoryDbContext>(configuration, options, "inventory")
+            .Consumer<ReserveInventoryConsumer>()
+            .Consumer<CommitInventoryConsumer>()
+            .Consumer<ReleaseInventoryConsumer>();
         return bus;
     }
 }

@@ -13,13 +13,10 @@ public static class NotificationsRegistration
 {
     public static IBusRegistrationConfigurator AddNotifications(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        bus.TryAddSingleton(TimeProvider.System);
-        bus.AddDomainDbContext<NotificationsDbContext>(options, "notifications");
-        bus.AddConsumer<ConfirmationOnOrderConfirmedConsumer>();
-        bus.AddConsumer<ShipmentNoticeOnOrderCompletedConsumer>();
-        bus.AddConsumer<EraseNotificationDataConsumer>();
-        bus.AddTransactionalOutbox<NotificationsDbContext>(configuration, EndpointNames.Consumer<ConfirmationOnOrderConfirmedConsumer>(),
-            EndpointNames.Consumer<ShipmentNoticeOnOrderCompletedConsumer>(), EndpointNames.Consumer<EraseNotificationDataConsumer>());
+        bus.AddDomainConsumers<NotificationsDbContext>(configuration, options, "notifications")
+            .Consumer<ConfirmationOnOrderConfirmedConsumer>()
+            .Consumer<ShipmentNoticeOnOrderCompletedConsumer>()
+            .Consumer<EraseNotificationDataConsumer>();
         return bus;
     }
 }

@@ -15,19 +15,14 @@ public static class PaymentsRegistration
         var paymentsOptions = new PaymentsOptions();
         configuration.GetSection(PaymentsOptions.Section).Bind(paymentsOptions);
         bus.TryAddSingleton(paymentsOptions);
-        bus.TryAddSingleton(TimeProvider.System);
         // The sandbox is the default; a real gateway registered before this call takes precedence.
         bus.TryAddSingleton<SandboxPaymentGateway>();
         bus.TryAddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<SandboxPaymentGateway>());
-        bus.AddDomainDbContext<PaymentsDbContext>(options, "payments");
-        bus.AddConsumer<ChargePaymentConsumer>();
-        bus.AddConsumer<RefundPaymentConsumer>();
-        bus.AddConsumer<CheckPaymentConsumer>();
-        bus.AddConsumer<ErasePaymentDataConsumer>();
-        var names = KebabCaseEndpointNameFormatter.Instance;
-        bus.AddTransactionalOutbox<PaymentsDbContext>(configuration,
-            names.Consumer<ChargePaymentConsumer>(), names.Consumer<RefundPaymentConsumer>(), names.Consumer<CheckPaymentConsumer>(),
-            names.Consumer<ErasePaymentDataConsumer>());
+        bus.AddDomainConsumers<PaymentsDbContext>(configuration, options, "payments")
+            .Consumer<ChargePaymentConsumer>()
+            .Consumer<RefundPaymentConsumer>()
+            .Consumer<CheckPaymentConsumer>()
+            .Consumer<ErasePaymentDataConsumer>();
         return bus;
     }
 }

@@ -13,13 +13,10 @@ public static class ShippingRegistration
 {
     public static IBusRegistrationConfigurator AddShipping(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        bus.TryAddSingleton(TimeProvider.System);
-        bus.AddDomainDbContext<ShippingDbContext>(options, "shipping");
-        bus.AddConsumer<CreateShipmentConsumer>();
-        bus.AddConsumer<CancelShipmentConsumer>();
-        bus.AddConsumer<EraseShippingDataConsumer>();
-        bus.AddTransactionalOutbox<ShippingDbContext>(configuration, EndpointNames.Consumer<CreateShipmentConsumer>(),
-            EndpointNames.Consumer<CancelShipmentConsumer>(), EndpointNames.Consumer<EraseShippingDataConsumer>());
+        bus.AddDomainConsumers<ShippingDbContext>(configuration, options, "shipping")
+            .Consumer<CreateShipmentConsumer>()
+            .Consumer<CancelShipmentConsumer>()
+            .Consumer<EraseShippingDataConsumer>();
         return bus;
     }
 }

@@ -14,6 +14,12 @@ public static class OutboxRegistration
     // handles a message at most once and its outgoing messages commit with its state.
     public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus,
         IConfiguration configuration, params string[] endpointNames)
+        where TDbContext : DbContext =>
+        bus.AddTransactionalOutbox<TDbContext>(configuration, endpointNames.ToHashSet(StringComparer.Ordinal));
+
+    // endpoints is read when the bus configures its endpoints, so names added after this call still count.
+    public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus,
+        IConfiguration configuration, IReadOnlySet<string> endpoints)
         where TDbContext : DbContext
     {
         bus.TryAddSingleton(TimeProvider.System);
@@ -26,7 +32,6 @@ public static class OutboxRegistration
         bus.TryAddScoped<IOutboxContextFactory<TDbContext>, EfOutboxContextFactory<TDbContext>>();
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
 
-        var endpoints = endpointNames.ToHashSet(StringComparer.Ordinal);
         bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {
             if (endpoints.Contains(name))
