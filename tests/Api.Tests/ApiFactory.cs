@@ -23,6 +23,9 @@ public sealed class ApiFactory(IReadOnlyDictionary<string, string?>? settings = 
         builder.UseSetting("Commerce:Identity:RateLimits:LoginPerIp", "100000");
         builder.UseSetting("Commerce:Identity:RateLimits:LoginPerAccount", "100000");
         builder.UseSetting("Commerce:Identity:RateLimits:RegisterPerIp", "100000");
+        // Several tests place a burst of orders as one shopper; the per-customer limit has its own tests.
+        builder.UseSetting("Commerce:Orders:CustomerRateLimit:TokenLimit", "100000");
+        builder.UseSetting("Commerce:Orders:CustomerRateLimit:TokensPerPeriod", "100000");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

@@ -1,42 +1,61 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Threading.RateLimiting;
 using GlobalCommerce.Api.Problems;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace GlobalCommerce.Api.Orders;
 
-// Admission control for order submission, as an ASP.NET Core rate-limiting policy: at most MaxConcurrent submissions
-// are handled at once, QueueLimit more wait their turn, and anything beyond is answered at once with 503 + Retry-After
-// instead of piling up database connections and timing out later. A client's retry with the same Idempotency-Key is safe.
+// The door of order submission, as one ASP.NET Core rate-limiting policy (an endpoint takes one): first each customer's
+// own token bucket, so one account cannot starve the others (429 + Retry-After, answered at once, never queued); then
+// the process's admission control: at most MaxConcurrent submissions are handled at once, QueueLimit more wait their
+// turn for up to QueueTimeout, and anything beyond is answered with 503 + Retry-After instead of piling up database
+// connections and timing out later. Nothing is stored for a refused submission: a retry with the same Idempotency-Key is safe.
 public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 {
     public const string Section = "Commerce:Orders:Admission";
+    public const string CustomerSection = "Commerce:Orders:CustomerRateLimit";
     public const string Policy = "order-admission";
 
     readonly ConcurrencyLimiter _limiter;
-    readonly RateLimiter _gate;
+    readonly CustomerRateLimitOptions _perCustomer;
 
-    public OrderAdmission(OrderAdmissionOptions options)
+    public OrderAdmission(OrderAdmissionOptions options, CustomerRateLimitOptions perCustomer)
     {
         Options = options;
+        _perCustomer = perCustomer;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = Math.Max(options.MaxConcurrent, 1),
             QueueLimit = Math.Max(options.QueueLimit, 0),
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        _gate = new ProcessWideLimiter(_limiter);
     }
 
     public OrderAdmissionOptions Options { get; }
 
-    // One partition: the limit is the process's capacity, not a per-client quota.
-    public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.Get(Policy, _ => _gate);
+    // A partition per customer (the token's sub); every partition shares the one process-wide admission limiter.
+    // Callers without a token are refused by authorization right after and take no slot.
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
+        httpContext.User.FindFirstValue("sub") is { Length: > 0 } customer
+            ? RateLimitPartition.Get(customer, _ => new CustomerThenAdmission(CustomerBucket(), _limiter, Options.QueueTimeout))
+            : RateLimitPartition.GetNoLimiter(string.Empty);
 
     public Func<OnRejectedContext, CancellationToken, ValueTask> OnRejected => async (context, _) =>
     {
         var http = context.HttpContext;
-        http.Response.Headers.RetryAfter = ((int)Math.Ceiling(Options.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        // Only the customer's bucket says when a permit comes back; the admission limiter's refusals carry no such date.
+        if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait))
+        {
+            http.Response.Headers.RetryAfter = Seconds(wait);
+            await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, type: ProblemTypes.TooManyRequests,
+                title: "Too many orders from this account",
+                detail: "This account has placed orders faster than the limit; retry after the Retry-After delay (with the same Idempotency-Key).")
+                .ExecuteAsync(http);
+            return;
+        }
+
+        http.Response.Headers.RetryAfter = Seconds(Options.RetryAfter);
         await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, type: ProblemTypes.Overloaded,
             title: "Too many orders at once",
             detail: "The platform is accepting as many orders as it can handle; retry after the Retry-After delay (with the same Idempotency-Key).")
@@ -47,18 +66,85 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 
     public void Dispose() => _limiter.Dispose();
 
-    // The middleware disposes a partition's limiter once it has been idle a while; this one is shared with AcquireAsync
-    // and lives as long as the process, so it never reports itself idle and its disposal is left to OrderAdmission.
-    sealed class ProcessWideLimiter(RateLimiter inner) : RateLimiter
+    static string Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    // Replenished by the rate-limiting middleware's own timer (as RateLimitPartition.GetTokenBucketLimiter does), not a
+    // timer per customer.
+    TokenBucketRateLimiter CustomerBucket() => new(new TokenBucketRateLimiterOptions
     {
-        public override TimeSpan? IdleDuration => null;
+        TokenLimit = Math.Max(_perCustomer.TokenLimit, 1),
+        TokensPerPeriod = Math.Max(_perCustomer.TokensPerPeriod, 1),
+        ReplenishmentPeriod = _perCustomer.ReplenishmentPeriod > TimeSpan.Zero ? _perCustomer.ReplenishmentPeriod : TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        AutoReplenishment = false,
+    });
 
-        public override RateLimiterStatistics? GetStatistics() => inner.GetStatistics();
+    // A customer's partition: their bucket, then the shared admission limiter. The middleware disposes a partition once
+    // the bucket is full and idle; the admission limiter lives as long as the process and is disposed by OrderAdmission.
+    sealed class CustomerThenAdmission(TokenBucketRateLimiter customer, ConcurrencyLimiter admission, TimeSpan queueTimeout)
+        : ReplenishingRateLimiter
+    {
+        public override TimeSpan? IdleDuration => customer.IdleDuration;
 
-        protected override RateLimitLease AttemptAcquireCore(int permitCount) => inner.AttemptAcquire(permitCount);
+        public override bool IsAutoReplenishing => customer.IsAutoReplenishing;
 
-        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-            inner.AcquireAsync(permitCount, cancellationToken);
+        public override TimeSpan ReplenishmentPeriod => customer.ReplenishmentPeriod;
+
+        public override bool TryReplenish() => customer.TryReplenish();
+
+        public override RateLimiterStatistics? GetStatistics() => customer.GetStatistics();
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount)
+        {
+            var token = customer.AttemptAcquire(permitCount);
+            if (!token.IsAcquired)
+                return token;
+            token.Dispose();
+            return admission.AttemptAcquire(permitCount);
+        }
+
+        protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+        {
+            var token = customer.AttemptAcquire(permitCount);
+            if (!token.IsAcquired)
+                return token;
+            // A token bucket's lease holds nothing to give back: the token is spent once taken.
+            token.Dispose();
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (queueTimeout > TimeSpan.Zero)
+                wait.CancelAfter(queueTimeout);
+            try
+            {
+                return await admission.AcquireAsync(permitCount, wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return QueueTimedOut.Instance;
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                customer.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    sealed class QueueTimedOut : RateLimitLease
+    {
+        public static readonly QueueTimedOut Instance = new();
+
+        public override bool IsAcquired => false;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
     }
 }
 
@@ -70,4 +156,17 @@ public sealed class OrderAdmissionOptions
     public int QueueLimit { get; set; } = 256;
 
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    // A queued submission that has not been admitted by then is refused with 503: the client learns to retry instead of hanging.
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+// Per customer: a burst of TokenLimit orders, then TokensPerPeriod more every ReplenishmentPeriod.
+public sealed class CustomerRateLimitOptions
+{
+    public int TokenLimit { get; set; } = 10;
+
+    public int TokensPerPeriod { get; set; } = 1;
+
+    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
 }

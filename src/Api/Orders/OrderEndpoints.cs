@@ -20,6 +20,9 @@ namespace GlobalCommerce.Api.Orders;
 public static class OrderEndpoints
 {
     const int MaxIdempotencyKeyLength = 200;
+
+    // Fifty lines with an address is about 4 KB; the rest is headroom, not room for a product-id dump.
+    public const long MaxOrderBodyBytes = 64 * 1024;
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static IServiceCollection AddOrderAdmission(this IServiceCollection services, IConfiguration configuration)
@@ -27,6 +30,9 @@ public static class OrderEndpoints
         var options = new OrderAdmissionOptions();
         configuration.GetSection(OrderAdmission.Section).Bind(options);
         services.AddSingleton(options);
+        var perCustomer = new CustomerRateLimitOptions();
+        configuration.GetSection(OrderAdmission.CustomerSection).Bind(perCustomer);
+        services.AddSingleton(perCustomer);
         services.AddSingleton<OrderAdmission>();
         // Composes with Identity's login limits: each policy names its own limiter and rejection.
         services.AddRateLimiter(_ => { });
@@ -39,7 +45,7 @@ public static class OrderEndpoints
     {
         var orders = app.MapGroup("/api/orders").WithTags("Orders");
         orders.MapPost("/", SubmitAsync).WithName("SubmitOrder").RequireAuthorization(Policies.Shopper)
-            .RequireRateLimiting(OrderAdmission.Policy)
+            .RequireRateLimiting(OrderAdmission.Policy).WithBodyLimit(MaxOrderBodyBytes)
             .WithSummary("Place an order; prices come from the catalog, processing is asynchronous")
             .WithDescription("Answers 202 with the order id and a Location to poll. Send an Idempotency-Key header to make retries safe: "
                 + "the same key and body return the same order; the same key with another body is rejected with 422.")
@@ -48,8 +54,10 @@ public static class OrderEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         orders.MapGet("/", OrderList.ListAsync).WithName("ListOrders").RequireAuthorization(Policies.OrderReader)
             .WithSummary("The caller's orders, newest first, a page at a time (support and admin: any customer's, with customerId)")
@@ -72,6 +80,7 @@ public static class OrderEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
@@ -81,12 +90,15 @@ public static class OrderEndpoints
         OrderDbContext orders, CatalogDbContext catalog, BusOutbox<OrderDbContext> outbox, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (request, problem) = await JsonBody.ReadAsync<SubmitOrderRequest>(http, required: true, cancellationToken);
-        if (problem is not null)
-            return problem;
+        if (problem is not null || request is null)
+            return problem!;
 
-        var productIds = request!.Items?.Where(item => item?.ProductId is not null).Select(item => item!.ProductId!.Value).Distinct().ToList() ?? [];
-        var products = await catalog.Products.AsNoTracking().Where(product => productIds.Contains(product.Id))
-            .ToDictionaryAsync(product => product.Id, cancellationToken);
+        // The catalog is asked only about an order of a shape it could accept: a query's cost grows with the ids it names.
+        var productIds = OrderValidation.ProductsToLookUp(request);
+        var products = productIds.Count == 0
+            ? new Dictionary<Guid, Product>()
+            : await catalog.Products.AsNoTracking().Where(product => productIds.Contains(product.Id))
+                .ToDictionaryAsync(product => product.Id, cancellationToken);
         var customerId = CustomerOf(caller);
         var errors = OrderValidation.Validate(request, customerId, products);
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })

@@ -9,6 +9,12 @@ public static class OrderValidation
     public const int MaxQuantityPerLine = 100;
     const int MaxText = 200;
 
+    // At most MaxLines distinct ids, and none for a cart that is refused for its size whatever the catalog says.
+    public static IReadOnlyList<Guid> ProductsToLookUp(SubmitOrderRequest request) =>
+        request.Items is { Count: > 0 and <= MaxLines } items
+            ? [.. items.Where(item => item?.ProductId is { } id && id != Guid.Empty).Select(item => item!.ProductId!.Value).Distinct()]
+            : [];
+
     public static Dictionary<string, string[]> Validate(SubmitOrderRequest request, Guid customerId, IReadOnlyDictionary<Guid, Product> catalog)
     {
         var errors = new Dictionary<string, List<string>>();

@@ -1,3 +1,5 @@
+using GlobalCommerce.Api.Http;
+
 namespace GlobalCommerce.Api.Problems;
 
 // Stable problem "type" identifiers clients can switch on (RFC 7807 / 9457).
@@ -21,6 +23,7 @@ public static class ProblemTypes
     public const string OrdersInFlight = "urn:globalcommerce:problem:orders-in-flight";
     public const string ErasureInProgress = "urn:globalcommerce:problem:erasure-in-progress";
     public const string Overloaded = "urn:globalcommerce:problem:overloaded";
+    public const string PayloadTooLarge = "urn:globalcommerce:problem:payload-too-large";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
 }
 
@@ -28,11 +31,12 @@ public static class ProblemTypes
 public static class ProblemResults
 {
     // Unhandled exceptions and bare status codes (404 for no route, 405, the framework's own 415) answer with problem
-    // details too, typed by Customize below.
+    // details too, typed by Customize below; so does a body over its endpoint's limit, refused before anyone reads it.
     public static WebApplication UseProblemResponses(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimits();
         return app;
     }
 
@@ -58,6 +62,7 @@ public static class ProblemResults
             StatusCodes.Status401Unauthorized => ProblemTypes.Unauthorized,
             StatusCodes.Status403Forbidden => ProblemTypes.Forbidden,
             StatusCodes.Status404NotFound => ProblemTypes.NotFound,
+            StatusCodes.Status413PayloadTooLarge => ProblemTypes.PayloadTooLarge,
             StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
             StatusCodes.Status429TooManyRequests => ProblemTypes.TooManyRequests,
             _ => null,
