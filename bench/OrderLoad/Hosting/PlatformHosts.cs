@@ -29,8 +29,14 @@ public sealed class PlatformHosts : IAsyncDisposable
     {
         var probe = Path.Combine(AppContext.BaseDirectory, "GlobalCommerce.Bench.Probe.dll");
         Directory.CreateDirectory(workDirectory);
-        // Every order comes from the one shopper OrderApi logs in as; the fraud velocity rule would reject that burst.
-        extra = new Dictionary<string, string>(extra) { ["Commerce__Fraud__VelocityLimitPerHour"] = "100000000" };
+        // Every order comes from the one shopper OrderApi logs in as; the fraud velocity rule and the per-customer order
+        // rate would reject that burst.
+        extra = new Dictionary<string, string>(extra)
+        {
+            ["Commerce__Fraud__VelocityLimitPerHour"] = "100000000",
+            ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "100000000",
+            ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "100000000",
+        };
         if (mode == BenchMode.Embedded)
         {
             // The embedded default as shipped (in-memory bus, SQLite, workers in the API process), on an empty data directory.

@@ -56,6 +56,9 @@ public sealed class FaultPlatform : IAsyncDisposable
             ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
             // Every order of a scenario comes from one logged-in shopper; the velocity rule would reject the burst.
             ["Commerce__Fraud__VelocityLimitPerHour"] = "1000000",
+            // The same burst would hit the per-customer order rate at the API's door.
+            ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "1000000",
+            ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "1000000",
             // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
             ["Commerce__Orders__ReviewThreshold"] = "1",
         };
