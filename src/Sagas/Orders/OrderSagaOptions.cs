@@ -7,6 +7,12 @@ public sealed class OrderSagaOptions
     // How long the saga waits for a step's reply before the sweeper re-sends the command.
     public TimeSpan StepTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    // Per waiting state (by state name, e.g. StepTimeouts:AwaitingPayment), where one step needs another timeout than
+    // StepTimeout: a gateway's answer is slower than a stock reservation.
+    public Dictionary<string, TimeSpan> StepTimeouts { get; set; } = new(StringComparer.Ordinal);
+
+    public TimeSpan TimeoutFor(string state) => StepTimeouts.TryGetValue(state, out var timeout) ? timeout : StepTimeout;
+
     // Sends of one step's command (the first included) before the saga compensates.
     public int MaxStepAttempts { get; set; } = 3;
 

@@ -74,7 +74,7 @@ public sealed class OrderSagaShape
     {
         var m = machine;
         const string givesUp = "the saga gives up on the step and compensates (the order fails)";
-        var step = new DeadlinePolicy(options.StepTimeout, options.MaxStepAttempts, givesUp);
+        DeadlinePolicy Step(State state) => new(options.TimeoutFor(state.Name), options.MaxStepAttempts, givesUp);
 
         StockReservation = new WaitingStep
         {
@@ -83,7 +83,7 @@ public sealed class OrderSagaShape
             Replies = [m.InventoryReserved, m.InventoryReservationFailed],
             Command = nameof(ReserveInventory),
             Queue = QueueNames.ReserveInventory,
-            Deadline = step,
+            Deadline = Step(m.Pending),
             OnCancel = Compensation.ReleaseStock,
             Failures =
             [
@@ -99,7 +99,7 @@ public sealed class OrderSagaShape
             Replies = [m.FraudAssessed],
             Command = nameof(AssessFraud),
             Queue = QueueNames.AssessFraud,
-            Deadline = step,
+            Deadline = Step(m.AwaitingFraudCheck),
             OnCancel = Compensation.ReleaseStock,
             Failures =
             [
@@ -129,7 +129,7 @@ public sealed class OrderSagaShape
             Command = nameof(ChargePayment),
             Queue = QueueNames.ChargePayment,
             // Out of attempts the outcome is still unknown: the gateway is asked before anything is undone.
-            Deadline = step with
+            Deadline = Step(m.AwaitingPayment) with
             {
                 WhenExhausted = $"the saga asks the gateway what happened to the charge ({m.VerifyingPayment.Name})",
                 ExhaustedInto = m.VerifyingPayment,
@@ -149,7 +149,7 @@ public sealed class OrderSagaShape
             Replies = [m.PaymentCompleted, m.PaymentDeclined, m.PaymentNotCharged],
             Command = nameof(CheckPayment),
             Queue = QueueNames.CheckPayment,
-            Deadline = step,
+            Deadline = Step(m.VerifyingPayment),
             OnCancel = Compensation.ReleaseStock | Compensation.Refund,
             Failures =
             [
@@ -168,7 +168,7 @@ public sealed class OrderSagaShape
             Replies = [m.ShipmentCreated],
             Command = nameof(CreateShipment),
             Queue = QueueNames.CreateShipment,
-            Deadline = step,
+            Deadline = Step(m.Confirmed),
             OnCancel = Compensation.ReleaseStock | Compensation.Refund | Compensation.CancelShipment,
             Failures =
             [

@@ -54,13 +54,13 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Initially(
             When(SubmitOrder)
                 .Then(context => Accept(context.Saga, context.Message))
-                .Then(context => ArmDeadline(context.Saga))
+                .Then(context => ArmDeadline(context.Saga, reservation))
                 .Send(reservation.Queue!, context => Reserve(context.Saga))
                 .TransitionTo(Pending));
 
         During(reservation.State,
             When(InventoryReserved)
-                .Then(context => ArmDeadline(context.Saga))
+                .Then(context => ArmDeadline(context.Saga, fraudCheck))
                 .Send(fraudCheck.Queue!, context => Assess(context.Saga))
                 .TransitionTo(fraudCheck.State),
             Fail(reservation, When(InventoryReservationFailed), context => $"Stock unavailable: {context.Message.Reason}"),
@@ -73,7 +73,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         During(fraudCheck.State,
             When(FraudAssessed, context => context.Message.Score < Math.Min(_options.ReviewThreshold, _options.FraudThreshold))
                 .Then(context => Assessed(context.Saga, context.Message))
-                .Then(context => ArmDeadline(context.Saga))
+                .Then(context => ArmDeadline(context.Saga, payment))
                 .Send(payment.Queue!, context => Charge(context.Saga))
                 .TransitionTo(payment.State),
             // Neither clearly good nor clearly bad: a person decides. The stock stays reserved meanwhile.
@@ -96,7 +96,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 
         During(review.State,
             When(ApproveOrder)
-                .Then(context => ArmDeadline(context.Saga))
+                .Then(context => ArmDeadline(context.Saga, payment))
                 .Send(payment.Queue!, context => Charge(context.Saga))
                 .TransitionTo(payment.State),
             Fail(review, When(RejectOrder), context => $"Rejected in fraud review: {context.Message.Reason} (by {context.Message.RequestedBy})"),
@@ -113,7 +113,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 {
                     context.Saga.History.Add(Step(context, nameof(DeadlineExpired),
                         $"No payment outcome after {payment.Deadline.MaxAttempts} attempts; asking the gateway before compensating"));
-                    ArmDeadline(context.Saga);
+                    ArmDeadline(context.Saga, verification);
                 })
                 .Send(verification.Queue!, context => Verify(context.Saga))
                 .TransitionTo(payment.Deadline.ExhaustedInto!),
@@ -223,7 +223,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
     EventActivityBinder<OrderState, PaymentCompleted> Confirm(EventActivityBinder<OrderState, PaymentCompleted> binder) =>
         binder
             .Then(context => context.Saga.PaymentReference = context.Message.GatewayReference)
-            .Then(context => ArmDeadline(context.Saga))
+            .Then(context => ArmDeadline(context.Saga, Shape.Shipment))
             .Send(QueueNames.CommitInventory, context => new CommitInventory { OrderId = context.Saga.CorrelationId })
             .Publish(context => new OrderConfirmed
             {
@@ -269,7 +269,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         When(RetryOrderStep)
             .Then(context =>
             {
-                ArmDeadline(context.Saga);
+                ArmDeadline(context.Saga, step);
                 context.Saga.History.Add(Step(context, nameof(RetryOrderStep),
                     $"Sent {typeof(TCommand).Name} again at the request of {context.Message.RequestedBy}: {context.Message.Reason}"));
             })
@@ -332,16 +332,16 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         saga.FraudReasons = assessment.Reasons.Count == 0 ? null : string.Join("; ", assessment.Reasons);
     }
 
-    void ArmDeadline(OrderState saga)
+    void ArmDeadline(OrderState saga, WaitingStep step)
     {
         saga.StepAttempts = 1;
-        saga.DeadlineAt = NextDeadline();
+        saga.DeadlineAt = NextDeadline(step.Deadline.Timeout);
     }
 
     // Millisecond precision survives every store (PostgreSQL keeps microseconds), so the sweeper's copy compares equal.
-    DateTimeOffset NextDeadline(TimeSpan? timeout = null)
+    DateTimeOffset NextDeadline(TimeSpan timeout)
     {
-        var at = _clock.GetUtcNow() + (timeout ?? _options.StepTimeout);
+        var at = _clock.GetUtcNow() + timeout;
         return new DateTimeOffset(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
     }
 
