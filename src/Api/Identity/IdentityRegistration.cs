@@ -50,7 +50,7 @@ public static class IdentityRegistration
         services.AddSingleton(provider => new DecoyPasswordHash(
             new PasswordHasher<CommerceUser>(Options.Create(new PasswordHasherOptions { IterationCount = auth.PasswordHashIterations }))));
         services.AddDataProtection().SetApplicationName("GlobalCommerce").PersistKeysToFileSystem(OwnerOnlyDirectory(
-            auth.DataProtectionKeysPath is { Length: > 0 } keys ? keys : Path.Combine(Path.GetFullPath(commerce.DataDirectory), "data-protection-keys")));
+            auth.DataProtectionKeysPath is { Length: > 0 } keys ? keys : Path.Combine(OwnerOnlyDirectory(commerce.DataDirectory).FullName, "data-protection-keys")));
         services.AddSingleton(_ => SigningKeys.Load(auth, commerce));
         services.AddSingleton<TokenIssuer>();
         if (auth.SessionStore == SessionStoreKind.Redis)
@@ -134,6 +134,7 @@ public static class IdentityRegistration
         detail: "Wait before trying again; see the Retry-After header."));
 
     // Created before the key ring writes into it: the keys decrypt every authenticator secret, so only this user reads them.
+    // Set on the folder itself too, since CreateDirectory gives missing parents the default mode.
     static DirectoryInfo OwnerOnlyDirectory(string path)
     {
         if (OperatingSystem.IsWindows())
