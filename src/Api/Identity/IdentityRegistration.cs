@@ -47,7 +47,7 @@ public static class IdentityRegistration
 
         services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = auth.PasswordHashIterations);
         services.AddScoped<PasswordGate>();
-        services.AddSingleton(provider => new DecoyPasswordHash(
+        services.AddSingleton(_ => new DecoyPasswordHash(
             new PasswordHasher<CommerceUser>(Options.Create(new PasswordHasherOptions { IterationCount = auth.PasswordHashIterations }))));
         services.AddDataProtection().SetApplicationName("GlobalCommerce").PersistKeysToFileSystem(OwnerOnlyDirectory(
             auth.DataProtectionKeysPath is { Length: > 0 } keys ? keys : Path.Combine(OwnerOnlyDirectory(commerce.DataDirectory).FullName, "data-protection-keys")));
