@@ -10,9 +10,6 @@ namespace GlobalCommerce.Api.Identity;
 
 public static partial class AuthEndpoints
 {
-    // Compared against when the address is unknown, so an unknown address costs the same hashing time as a known one.
-    static string? _timingHash;
-
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Identity");
@@ -23,7 +20,8 @@ public static partial class AuthEndpoints
             .Produces<Registered>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
-        auth.MapPost("/login", LoginAsync).WithName("Login").AllowAnonymous().RequireRateLimiting(IdentityRegistration.LoginLimit)
+        // Limited per IP and per account inside PasswordGate, on the budget every password check shares.
+        auth.MapPost("/login", LoginAsync).WithName("Login").AllowAnonymous()
             .WithSummary("Exchange email, password (and TOTP or recovery code when MFA is on) for an access and a refresh token")
             .Accepts<LoginRequest>("application/json")
             .Produces<TokenResponse>()
@@ -39,14 +37,19 @@ public static partial class AuthEndpoints
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         auth.MapPost("/mfa/enrol", EnrolAsync).WithName("EnrolMfa").RequireAuthorization()
-            .WithSummary("Start TOTP enrolment: a new shared secret and its otpauth:// URI for an authenticator app")
+            .WithSummary("Start TOTP enrolment (needs the current password): a new shared secret and its otpauth:// URI for an authenticator app")
+            .Accepts<MfaEnrolRequest>("application/json")
             .Produces<MfaEnrolment>()
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         auth.MapPost("/mfa/confirm", ConfirmAsync).WithName("ConfirmMfa").RequireAuthorization()
             .WithSummary("Confirm enrolment with a current code; from then on login needs a code. Returns ten one-time recovery codes")
             .Accepts<MfaConfirmRequest>("application/json")
             .Produces<RecoveryCodes>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         var wellKnown = app.MapGroup("/.well-known").WithTags("Identity").AllowAnonymous();
         wellKnown.MapGet("/jwks.json", (SigningKeys keys) => Results.Json(new { keys = new[] { Jwk(keys) } }))
@@ -105,7 +108,7 @@ public static partial class AuthEndpoints
             statusCode: StatusCodes.Status201Created);
     }
 
-    static async Task<IResult> LoginAsync(HttpContext http, UserManager<CommerceUser> users, TokenIssuer tokens, AccountRateLimiter accounts,
+    static async Task<IResult> LoginAsync(HttpContext http, PasswordGate gate, UserManager<CommerceUser> users, TokenIssuer tokens,
         IPublishEndpoint publish, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http.Request, required: true, cancellationToken);
@@ -120,25 +123,15 @@ public static partial class AuthEndpoints
         }
 
         var logger = loggers.CreateLogger("GlobalCommerce.Api.Identity.Login");
-        var email = body.Email.Trim();
-        if (accounts.TryAcquire("login:" + email) is { } wait)
-            return IdentityRegistration.TooManyRequests(wait);
-
         var ip = http.Connection.RemoteIpAddress?.ToString();
         var now = clock.GetUtcNow();
-        var user = await users.FindByEmailAsync(email);
-        if (user is null)
-        {
-            _timingHash ??= users.PasswordHasher.HashPassword(new CommerceUser(), Guid.NewGuid().ToString());
-            users.PasswordHasher.VerifyHashedPassword(new CommerceUser(), _timingHash, body.Password);
-            return await FailedAsync(null, "unknown-account");
-        }
+        var check = await gate.CheckAsync(body.Email, body.Password, ip);
+        if (check.Verdict == PasswordVerdict.Throttled)
+            return IdentityRegistration.TooManyRequests(check.RetryAfter);
+        if (!check.Passed)
+            return await FailedAsync(check);
 
-        if (await users.IsLockedOutAsync(user))
-            return await FailedAsync(user.Id, "locked-out");
-        if (!await users.CheckPasswordAsync(user, body.Password))
-            return await CountFailureAsync("wrong-password");
-
+        var user = check.User!;
         var usedSecondFactor = false;
         if (user.TwoFactorEnabled)
         {
@@ -148,11 +141,9 @@ public static partial class AuthEndpoints
                     "Send the current code of your authenticator app (or a recovery code) as totpCode.");
             }
 
-            var code = body.TotpCode.Replace(" ", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal);
-            var valid = await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, code)
-                || (await users.RedeemTwoFactorRecoveryCodeAsync(user, body.TotpCode.Trim())).Succeeded;
-            if (!valid)
-                return await CountFailureAsync("wrong-second-factor");
+            var second = await gate.CheckSecondFactorAsync(user, body.TotpCode);
+            if (!second.Passed)
+                return await FailedAsync(second);
             usedSecondFactor = true;
         }
 
@@ -163,23 +154,16 @@ public static partial class AuthEndpoints
         LogLoggedIn(logger, user.Id, session.Id);
         return Results.Ok(new TokenResponse(pair.AccessToken, pair.RefreshToken, pair.ExpiresIn));
 
-        async Task<IResult> CountFailureAsync(string reason)
+        async Task<IResult> FailedAsync(PasswordCheck failure)
         {
-            await users.AccessFailedAsync(user!);
-            if (await users.IsLockedOutAsync(user!))
+            if (failure is { User: { } locked, LockedUntil: { } until })
             {
-                var until = await users.GetLockoutEndDateAsync(user!) ?? now;
-                await PublishAsync(publish, new UserLockedOut { UserId = user!.Id, LockedUntil = until, IpAddress = ip, At = now }, logger);
-                LogLockedOut(logger, user.Id, until);
+                await PublishAsync(publish, new UserLockedOut { UserId = locked.Id, LockedUntil = until, IpAddress = ip, At = now }, logger);
+                LogLockedOut(logger, locked.Id, until);
             }
 
-            return await FailedAsync(user!.Id, reason);
-        }
-
-        async Task<IResult> FailedAsync(Guid? userId, string reason)
-        {
-            await PublishAsync(publish, new LoginFailed { UserId = userId, Reason = reason, IpAddress = ip, At = now }, logger);
-            LogLoginFailed(logger, userId, reason);
+            await PublishAsync(publish, new LoginFailed { UserId = failure.User?.Id, Reason = failure.Reason, IpAddress = ip, At = now }, logger);
+            LogLoginFailed(logger, failure.User?.Id, failure.Reason);
             // One answer for every failure: it must not tell an unknown address from a wrong password or a locked account.
             return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Login failed",
                 "The email address or password is wrong, or the account is temporarily locked.");
@@ -230,11 +214,23 @@ public static partial class AuthEndpoints
         return Results.NoContent();
     }
 
-    static async Task<IResult> EnrolAsync(ClaimsPrincipal principal, UserManager<CommerceUser> users)
+    // Needs the current password: a stolen access token alone must not be able to bind the attacker's authenticator.
+    static async Task<IResult> EnrolAsync(HttpContext http, ClaimsPrincipal principal, UserManager<CommerceUser> users, PasswordGate gate,
+        CancellationToken cancellationToken)
     {
+        var (body, problem) = await JsonBody.ReadAsync<MfaEnrolRequest>(http.Request, required: true, cancellationToken);
+        if (problem is not null)
+            return problem;
+        if (string.IsNullOrEmpty(body!.Password))
+            return ProblemResults.Validation(new Dictionary<string, string[]> { ["password"] = ["Your current password is required to enrol an authenticator."] });
         var user = await users.GetUserAsync(principal);
         if (user is null)
             return Results.Unauthorized();
+        var check = await gate.CheckAsync(user, body.Password, http.Connection.RemoteIpAddress?.ToString());
+        if (check.Verdict == PasswordVerdict.Throttled)
+            return IdentityRegistration.TooManyRequests(check.RetryAfter);
+        if (!check.Passed)
+            return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Password wrong", "The password is wrong, or the account is temporarily locked.");
         if (user.TwoFactorEnabled)
         {
             return ProblemResults.Conflict(ProblemTypes.MfaAlreadyEnabled, "MFA already enabled",
@@ -247,7 +243,10 @@ public static partial class AuthEndpoints
         return Results.Ok(new MfaEnrolment(key, $"otpauth://totp/{label}?secret={key}&issuer=GlobalCommerce&digits=6&period=30"));
     }
 
-    static async Task<IResult> ConfirmAsync(HttpContext http, ClaimsPrincipal principal, UserManager<CommerceUser> users, CancellationToken cancellationToken)
+    // The code proves the caller holds the secret enrol just returned; enrol itself asked for the password. The step it
+    // uses is spent, so the same code cannot log in afterwards.
+    static async Task<IResult> ConfirmAsync(HttpContext http, ClaimsPrincipal principal, UserManager<CommerceUser> users, PasswordGate gate,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<MfaConfirmRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
@@ -255,9 +254,14 @@ public static partial class AuthEndpoints
         var user = await users.GetUserAsync(principal);
         if (user is null)
             return Results.Unauthorized();
-        var code = body!.Code?.Replace(" ", string.Empty, StringComparison.Ordinal) ?? string.Empty;
+        if (user.TwoFactorEnabled)
+        {
+            return ProblemResults.Conflict(ProblemTypes.MfaAlreadyEnabled, "MFA already enabled",
+                "The account already has a confirmed authenticator.");
+        }
+
         if (await users.GetAuthenticatorKeyAsync(user) is null
-            || !await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, code))
+            || !(await gate.CheckSecondFactorAsync(user, body!.Code ?? string.Empty, allowRecoveryCode: false)).Passed)
         {
             return ProblemResults.Validation(new Dictionary<string, string[]>
             {

@@ -18,6 +18,10 @@ public sealed class AuthOptions
     // generated key under the data directory.
     public string? SigningKeyPath { get; set; }
 
+    // Folder of the Data Protection key ring that encrypts authenticator secrets and recovery codes at rest (and the
+    // console's cookie). Default: <Commerce:DataDirectory>/data-protection-keys. API replicas must share one folder.
+    public string? DataProtectionKeysPath { get; set; }
+
     public SessionStoreKind SessionStore { get; set; } = SessionStoreKind.Memory;
 
     public string RedisConnection { get; set; } = "127.0.0.1:6379";
@@ -47,7 +51,8 @@ public sealed class AuthOptions
     }
 }
 
-// Fixed windows. Login and register only: authenticated traffic (orders) is never counted here.
+// Fixed windows. Password checks (login, console sign-in, erasure, MFA enrolment) and register only: other
+// authenticated traffic (orders) is never counted here.
 public sealed class RateLimitOptions
 {
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);

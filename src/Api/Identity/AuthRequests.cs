@@ -6,6 +6,8 @@ public sealed record LoginRequest(string? Email, string? Password, string? TotpC
 
 public sealed record RefreshRequest(string? RefreshToken);
 
+public sealed record MfaEnrolRequest(string? Password);
+
 public sealed record MfaConfirmRequest(string? Code);
 
 public sealed record Registered(string Message);

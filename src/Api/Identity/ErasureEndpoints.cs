@@ -28,7 +28,8 @@ public static partial class ErasureEndpoints
             .WithSummary("Erase the caller's account and personal data (right to erasure); needs the current password")
             .Accepts<EraseMeRequest>("application/json")
             .Produces<ErasureResponse>(StatusCodes.Status202Accepted).ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         var erasures = app.MapGroup("/api/erasures").WithTags("Identity");
         erasures.MapGet("/{id:guid}", GetAsync).WithName("GetErasure").AllowAnonymous()
             .WithSummary("Progress of an erasure: confirmed and pending domains")
@@ -39,7 +40,7 @@ public static partial class ErasureEndpoints
         return app;
     }
 
-    static async Task<IResult> EraseMeAsync(HttpContext http, ClaimsPrincipal caller, UserManager<CommerceUser> users, ISessionStore sessions,
+    static async Task<IResult> EraseMeAsync(HttpContext http, ClaimsPrincipal caller, UserManager<CommerceUser> users, PasswordGate gate, ISessionStore sessions,
         OrderDbContext orders, ErasureDbContext erasures, BusOutbox<ErasureDbContext> outbox, TimeProvider clock, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
@@ -54,10 +55,13 @@ public static partial class ErasureEndpoints
             return Results.Unauthorized();
         if (await erasures.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.CustomerId == user.Id, cancellationToken) is { } earlier)
             return Accepted(earlier);
-        if (!await users.CheckPasswordAsync(user, body.Password))
+        var check = await gate.CheckAsync(user, body.Password, http.Connection.RemoteIpAddress?.ToString());
+        if (check.Verdict == PasswordVerdict.Throttled)
+            return IdentityRegistration.TooManyRequests(check.RetryAfter);
+        if (!check.Passed)
         {
-            await users.AccessFailedAsync(user);
-            return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Password wrong", "The password is wrong; the account was not erased.");
+            return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Password wrong",
+                "The password is wrong, or the account is temporarily locked; the account was not erased.");
         }
 
         var sagas = await orders.Orders.AsNoTracking().Where(o => o.CustomerId == user.Id)

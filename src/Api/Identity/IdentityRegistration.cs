@@ -5,7 +5,9 @@ using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using StackExchange.Redis;
 
@@ -39,10 +41,16 @@ public static class IdentityRegistration
             })
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<AuthDbContext>()
+            .AddUserStore<ProtectedUserStore>()
             .AddDefaultTokenProviders()
             .AddPasswordValidator<CommonPasswordValidator>();
 
         services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = auth.PasswordHashIterations);
+        services.AddScoped<PasswordGate>();
+        services.AddSingleton(_ => new DecoyPasswordHash(
+            new PasswordHasher<CommerceUser>(Options.Create(new PasswordHasherOptions { IterationCount = auth.PasswordHashIterations }))));
+        services.AddDataProtection().SetApplicationName("GlobalCommerce").PersistKeysToFileSystem(OwnerOnlyDirectory(
+            auth.DataProtectionKeysPath is { Length: > 0 } keys ? keys : Path.Combine(OwnerOnlyDirectory(commerce.DataDirectory).FullName, "data-protection-keys")));
         services.AddSingleton(_ => SigningKeys.Load(auth, commerce));
         services.AddSingleton<TokenIssuer>();
         if (auth.SessionStore == SessionStoreKind.Redis)
@@ -125,6 +133,17 @@ public static class IdentityRegistration
         statusCode: StatusCodes.Status429TooManyRequests, type: ProblemTypes.TooManyRequests, title: "Too many attempts",
         detail: "Wait before trying again; see the Retry-After header."));
 
+    // Created before the key ring writes into it: the keys decrypt every authenticator secret, so only this user reads them.
+    // Set on the folder itself too, since CreateDirectory gives missing parents the default mode.
+    static DirectoryInfo OwnerOnlyDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return Directory.CreateDirectory(path);
+        var directory = Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        directory.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        return directory;
+    }
+
     static RateLimitPartition<string> PerIp(HttpContext http, int permits, TimeSpan window) =>
         RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             _ => new FixedWindowRateLimiterOptions { PermitLimit = Math.Max(permits, 1), Window = window, QueueLimit = 0 });
@@ -139,24 +158,37 @@ public static class IdentityRegistration
     }
 }
 
-// Per account (normalised email), alongside the per-IP policy: one address attacked from many addresses is still limited.
+// Per account (normalised email): one address attacked from many addresses is still limited. Per IP for password
+// checks: one budget (LoginPerIp) shared by every place that checks a password, so spreading guesses over the API
+// login, the console sign-in and DELETE /api/me gains an attacker nothing.
 public sealed class AccountRateLimiter(AuthOptions options) : IDisposable
 {
-    readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(account =>
-        RateLimitPartition.GetFixedWindowLimiter(account, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(options.RateLimits.LoginPerAccount, 1),
-            Window = options.RateLimits.Window,
-            QueueLimit = 0,
-        }));
+    readonly PartitionedRateLimiter<string> _accounts = Create(options.RateLimits.LoginPerAccount, options.RateLimits.Window);
+    readonly PartitionedRateLimiter<string> _addresses = Create(options.RateLimits.LoginPerIp, options.RateLimits.Window);
 
-    public TimeSpan? TryAcquire(string account)
+    public TimeSpan? TryAcquire(string account) => Acquire(_accounts, account.ToUpperInvariant());
+
+    public TimeSpan? TryAcquireIp(string ip) => Acquire(_addresses, ip);
+
+    public void Dispose()
     {
-        using var lease = _limiter.AttemptAcquire(account.ToUpperInvariant());
+        _accounts.Dispose();
+        _addresses.Dispose();
+    }
+
+    TimeSpan? Acquire(PartitionedRateLimiter<string> limiter, string key)
+    {
+        using var lease = limiter.AttemptAcquire(key);
         if (lease.IsAcquired)
             return null;
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : options.RateLimits.Window;
     }
 
-    public void Dispose() => _limiter.Dispose();
+    static PartitionedRateLimiter<string> Create(int permits, TimeSpan window) => PartitionedRateLimiter.Create<string, string>(key =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(permits, 1),
+            Window = window,
+            QueueLimit = 0,
+        }));
 }

@@ -55,15 +55,37 @@ public static class MeEndpoints
         if (problem is not null)
             return problem;
         var userId = UserId(caller);
-        var consent = await db.Consents.SingleOrDefaultAsync(c => c.UserId == userId, cancellationToken);
-        if (consent is null)
-            db.Consents.Add(consent = new Consent { UserId = userId });
-        consent.MarketingEmails = body!.MarketingEmails ?? consent.MarketingEmails;
-        consent.Personalisation = body.Personalisation ?? consent.Personalisation;
-        consent.Analytics = body.Analytics ?? consent.Analytics;
-        consent.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        return Results.Ok(ToResponse(consent));
+        var now = clock.GetUtcNow();
+        if (!await db.Consents.AnyAsync(c => c.UserId == userId, cancellationToken))
+        {
+            db.Consents.Add(new Consent { UserId = userId, UpdatedAt = now });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // A concurrent first PUT inserted the row: update it like any other. Anything else is not ours to hide.
+                db.ChangeTracker.Clear();
+                if (!await db.Consents.AsNoTracking().AnyAsync(c => c.UserId == userId, cancellationToken))
+                    throw;
+            }
+
+            db.ChangeTracker.Clear();
+        }
+
+        // One statement, setting only the fields sent: concurrent PUTs of different fields do not undo each other.
+        await db.Consents.Where(c => c.UserId == userId).ExecuteUpdateAsync(set =>
+        {
+            if (body!.MarketingEmails is { } marketing)
+                set.SetProperty(c => c.MarketingEmails, marketing);
+            if (body.Personalisation is { } personalisation)
+                set.SetProperty(c => c.Personalisation, personalisation);
+            if (body.Analytics is { } analytics)
+                set.SetProperty(c => c.Analytics, analytics);
+            set.SetProperty(c => c.UpdatedAt, now);
+        }, cancellationToken);
+        return Results.Ok(ToResponse(await db.Consents.AsNoTracking().SingleAsync(c => c.UserId == userId, cancellationToken)));
     }
 
     static async Task<IResult> ExportAsync(ClaimsPrincipal caller, UserManager<CommerceUser> users, AuthDbContext db, ISessionStore sessions,

@@ -51,7 +51,10 @@ public sealed class SigningKeys
         if (File.Exists(path))
             return FromPem(File.ReadAllText(path));
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        else
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var pem = created.ExportPkcs8PrivateKeyPem();
         try

@@ -27,7 +27,7 @@ public sealed class SecretsInLogsTests
         await client.PostAsJsonAsync("/api/auth/register", new { email = "quiet@example.test", password });
         await client.PostAsJsonAsync("/api/auth/login", new { email = "quiet@example.test", password = "Wrong-" + password });
         var tokens = await ApiFactory.AuthorizeAsync(client, "quiet@example.test", password);
-        var enrolment = await (await client.PostAsync("/api/auth/mfa/enrol", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var enrolment = await (await client.PostAsJsonAsync("/api/auth/mfa/enrol", new { password })).Content.ReadFromJsonAsync<JsonElement>();
         var secret = enrolment.GetProperty("sharedKey").GetString()!;
         var code = MfaTests.Totp(secret);
         var recovery = await (await client.PostAsJsonAsync("/api/auth/mfa/confirm", new { code })).Content.ReadFromJsonAsync<JsonElement>();

@@ -5,27 +5,28 @@ using Microsoft.AspNetCore.Identity;
 namespace GlobalCommerce.Api.Support.Staff;
 
 // Staff are ordinary accounts of the platform's ASP.NET Core Identity store (auth database) with the support or admin
-// role: the same password hashing, lockout and TOTP as the API's login. A wrong password or code counts towards
-// lockout here too, so the console is no side door for guessing.
-public sealed partial class IdentityStaffDirectory(UserManager<CommerceUser> users, ILogger<IdentityStaffDirectory> logger) : IStaffDirectory
+// role. The password goes through the API's PasswordGate: the same per-IP and per-account limits, lockout and hashing
+// work as the API's login, so the console is no side door for guessing.
+public sealed partial class IdentityStaffDirectory(PasswordGate gate, UserManager<CommerceUser> users, ILogger<IdentityStaffDirectory> logger)
+    : IStaffDirectory
 {
-    static readonly Lazy<string> DecoyHash = new(() => new PasswordHasher<CommerceUser>().HashPassword(new CommerceUser(), Guid.NewGuid().ToString()));
-
-    public async Task<StaffSignIn> ValidateAsync(string email, string password, string? totpCode, CancellationToken cancellationToken)
+    public async Task<StaffSignIn> ValidateAsync(string email, string password, string? totpCode, string? ipAddress, CancellationToken cancellationToken)
     {
-        var user = await users.FindByEmailAsync(email.Trim());
-        if (user is null)
+        var check = await gate.CheckAsync(email, password, ipAddress);
+        if (check.Verdict == PasswordVerdict.Throttled)
+            return StaffSignIn.Throttled(check.RetryAfter);
+        if (!check.Passed)
         {
-            // Same work as for a wrong password: no account enumeration by timing.
-            users.PasswordHasher.VerifyHashedPassword(new CommerceUser(), DecoyHash.Value, password);
+            LogRefused(logger, check.User?.Id, check.Reason);
             return StaffSignIn.Failed;
         }
 
-        if (await users.IsLockedOutAsync(user))
-            return StaffSignIn.Failed;
-        if (!await users.CheckPasswordAsync(user, password))
+        var user = check.User!;
+        var roles = await users.GetRolesAsync(user);
+        // Checked before the second factor, so a shopper's right password gets the same answer as a wrong one.
+        if (!roles.Contains(StaffRoles.Support) && !roles.Contains(StaffRoles.Admin))
         {
-            await users.AccessFailedAsync(user);
+            LogRefused(logger, user.Id, "not-staff");
             return StaffSignIn.Failed;
         }
 
@@ -33,11 +34,10 @@ public sealed partial class IdentityStaffDirectory(UserManager<CommerceUser> use
         {
             if (string.IsNullOrWhiteSpace(totpCode))
                 return StaffSignIn.NeedsCode;
-            var code = totpCode.Replace(" ", "", StringComparison.Ordinal);
-            if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code)
-                && !(await users.RedeemTwoFactorRecoveryCodeAsync(user, code)).Succeeded)
+            var second = await gate.CheckSecondFactorAsync(user, totpCode);
+            if (!second.Passed)
             {
-                await users.AccessFailedAsync(user);
+                LogRefused(logger, user.Id, second.Reason);
                 return StaffSignIn.Failed;
             }
         }
@@ -45,11 +45,14 @@ public sealed partial class IdentityStaffDirectory(UserManager<CommerceUser> use
         await users.ResetAccessFailedCountAsync(user);
         var name = user.Email!.ToLowerInvariant();
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString()), new(ClaimTypes.Name, name), new(ClaimTypes.Email, name) };
-        claims.AddRange((await users.GetRolesAsync(user)).Select(role => new Claim(ClaimTypes.Role, role)));
+        claims.AddRange(roles.Select(role => new Claim(ClaimTypes.Role, role)));
         LogValidated(logger, user.Id);
         return new StaffSignIn(new ClaimsPrincipal(new ClaimsIdentity(claims, "Identity")), CodeRequired: false);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Support console credentials accepted for user {UserId}")]
     static partial void LogValidated(ILogger logger, Guid userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Support console sign-in refused for user {UserId}: {Reason}")]
+    static partial void LogRefused(ILogger logger, Guid? userId, string reason);
 }
