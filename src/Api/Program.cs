@@ -1,8 +1,8 @@
 using GlobalCommerce.Api.Catalog;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.OpenApi;
 using GlobalCommerce.Api.Orders;
-using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Api.Support;
 using GlobalCommerce.Consumers;
 using GlobalCommerce.Consumers.Catalog;
@@ -12,7 +12,7 @@ using GlobalCommerce.Sagas;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddCommercePlatform(defaultUrl: "http://localhost:5080");
-builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResults.Customize);
+builder.Services.AddCommerceHttp();
 builder.Services.AddCommerceOpenApi();
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 builder.Services.AddCatalog(options);
@@ -29,7 +29,7 @@ builder.Services.AddCommerceBus(options, bus =>
 var app = builder.Build();
 if (await AdminCommand.TryRunAsync(app, args))
     return;
-app.UseProblemResponses();
+app.UseCommerceHttp();
 app.UseCommerceIdentity();
 app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();

@@ -48,6 +48,8 @@ public sealed class HostProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        // The tests talk to the hosts directly on plain HTTP; real mode expects a TLS-terminating proxy in front.
+        start.Environment["Commerce__Http__RequireHttps"] = "false";
         if (addressByEnvironment)
             start.Environment["ASPNETCORE_URLS"] = address.ToString();
         foreach (var (key, value) in environment)

@@ -25,6 +25,9 @@ public static class ProblemTypes
     public const string Overloaded = "urn:globalcommerce:problem:overloaded";
     public const string PayloadTooLarge = "urn:globalcommerce:problem:payload-too-large";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
+    public const string BadRequest = "urn:globalcommerce:problem:bad-request";
+    public const string MethodNotAllowed = "urn:globalcommerce:problem:method-not-allowed";
+    public const string RequestRejected = "urn:globalcommerce:problem:request-rejected";
 }
 
 // The problem-details answers every endpoint gives, so that each kind carries its stable type.
@@ -34,7 +37,12 @@ public static class ProblemResults
     // details too, typed by Customize below; so does a body over its endpoint's limit, refused before anyone reads it.
     public static WebApplication UseProblemResponses(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        // A request the server itself finds malformed while the endpoint reads it (bad chunking, a body past the limit)
+        // is the client's fault and keeps its 4xx; anything else is ours.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseRequestBodyLimits();
         return app;
@@ -55,22 +63,33 @@ public static class ProblemResults
     // here, every endpoint's 415 carries the documented type.
     public static void Customize(ProblemDetailsContext context)
     {
-        if (context.ProblemDetails.Type is { } type && type.StartsWith("urn:globalcommerce:", StringComparison.Ordinal))
+        var problem = context.ProblemDetails;
+        if (problem.Type is { } type && type.StartsWith("urn:globalcommerce:", StringComparison.Ordinal))
             return;
-        var mapped = context.ProblemDetails.Status switch
+        if (problem.Status >= StatusCodes.Status500InternalServerError)
         {
+            // Whatever failed, the client learns only that it did and the trace id to quote; the exception, its message
+            // and stack stay in the log.
+            problem.Type = ProblemTypes.Unexpected;
+            problem.Title = "An unexpected error occurred";
+            problem.Detail = "The request could not be completed. Quote the traceId when reporting this.";
+            foreach (var key in problem.Extensions.Keys.Where(key => key != "traceId").ToList())
+                problem.Extensions.Remove(key);
+            return;
+        }
+
+        problem.Type = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => ProblemTypes.BadRequest,
             StatusCodes.Status401Unauthorized => ProblemTypes.Unauthorized,
             StatusCodes.Status403Forbidden => ProblemTypes.Forbidden,
             StatusCodes.Status404NotFound => ProblemTypes.NotFound,
+            StatusCodes.Status405MethodNotAllowed => ProblemTypes.MethodNotAllowed,
             StatusCodes.Status413PayloadTooLarge => ProblemTypes.PayloadTooLarge,
             StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
             StatusCodes.Status429TooManyRequests => ProblemTypes.TooManyRequests,
-            _ => null,
+            _ => ProblemTypes.RequestRejected,
         };
-        if (mapped is not null)
-            context.ProblemDetails.Type = mapped;
-        else
-            context.ProblemDetails.Type ??= ProblemTypes.Unexpected;
     }
 
     public static IResult Validation(IDictionary<string, string[]> errors) => Results.ValidationProblem(

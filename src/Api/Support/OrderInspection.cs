@@ -184,6 +184,9 @@ public sealed class OrderInspection(
 
 public sealed record SearchCriteria(string? Query, string? State, int? MinAgeMinutes, DateTimeOffset? From, DateTimeOffset? To)
 {
+    // Ten years: any longer reaches back before the platform existed, and far longer before the calendar's first year.
+    public const int MaxMinAgeMinutes = 10 * 365 * 24 * 60;
+
     public bool IsEmpty => string.IsNullOrWhiteSpace(Query) && string.IsNullOrEmpty(State) && MinAgeMinutes is null && From is null && To is null;
 }
 

@@ -16,6 +16,7 @@ public static class PaymentsRegistration
         configuration.GetSection(PaymentsOptions.Section).Bind(paymentsOptions);
         bus.TryAddSingleton(paymentsOptions);
         // The sandbox is the default; a real gateway registered before this call takes precedence.
+        bus.AddSandboxGatewayStorage(options);
         bus.TryAddSingleton<SandboxPaymentGateway>();
         bus.TryAddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<SandboxPaymentGateway>());
         bus.AddDomainConsumers<PaymentsDbContext>(configuration, options, "payments")
@@ -24,5 +25,18 @@ public static class PaymentsRegistration
             .Consumer<CheckPaymentConsumer>()
             .Consumer<ErasePaymentDataConsumer>();
         return bus;
+    }
+
+    // The gateway is a singleton holding only the options; each call opens a context of its own. The context is
+    // registered too, so the DatabaseInitializer creates its database with every other.
+    static void AddSandboxGatewayStorage(this IServiceCollection services, CommerceOptions options)
+    {
+        if (services.Any(service => service.ServiceType == typeof(SandboxGatewayDbContext)))
+            return;
+        const string domain = "sandbox_gateway";
+        var connectionString = DomainDatabases.ConnectionString(options, domain);
+        services.AddDbContext<SandboxGatewayDbContext>(
+            db => DomainDatabases.Configure(db, options.DatabaseProvider, connectionString), ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        services.AddSingleton(new DomainDatabase(typeof(SandboxGatewayDbContext), domain, options.DatabaseProvider, connectionString));
     }
 }

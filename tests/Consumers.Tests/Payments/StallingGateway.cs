@@ -4,14 +4,19 @@ namespace GlobalCommerce.Consumers.Tests.Payments;
 
 // The sandbox, except that a charge with StallToken hangs at the gateway until the test releases it (then succeeds):
 // a gateway that stalls on demand, so a test can observe what the rest of the system does meanwhile.
-sealed class StallingGateway : IPaymentGateway
+sealed class StallingGateway(SandboxPaymentGateway sandbox) : IPaymentGateway
 {
     public const string StallToken = "tok_stall";
 
     readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SandboxPaymentGateway Sandbox { get; } = new();
+    public StallingGateway()
+        : this(SandboxStorage.Open())
+    {
+    }
+
+    public SandboxPaymentGateway Sandbox { get; } = sandbox;
 
     public Task Stalled => _entered.Task;
 
