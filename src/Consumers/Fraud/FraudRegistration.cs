@@ -1,10 +1,7 @@
-using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
-using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GlobalCommerce.Consumers.Fraud;
