@@ -25,15 +25,14 @@ public sealed partial class DuplicateDeliveryTests(ITestOutputHelper output)
         output.WriteLine(run.Report.TableRow("Every command delivered twice",
             $"worker switch `Commerce__Testing__DuplicateSends`: each command re-sent under a new MessageId ({copies.Values.Sum()} copies)"));
         await platform.AssertHoldsAsync(run.Report);
-        // The fault really ran: every command consumed as an original was sent again. A command is consumed only if
-        // its step happened, so each step's evidence bounds its copies from below: every accepted order's
-        // SubmitOrder, every order the inventory service allocated for, every charge and shipment of a completed
-        // order. (An order cancelled before its reservation ran never sends ReserveInventory at all.)
-        var allocated = await platform.CountDistinctOrdersAsync("inventory", "allocations");
+        // The fault really ran. Every accepted order's SubmitOrder reaches the saga once as an original and is copied as it
+        // is consumed: at least one copy per order. For the other commands the number of copies is not a function of the
+        // orders (cancellations, declines and copies that do the work first change which originals run, and when), so
+        // what must hold is that every kind the run needed was delivered twice at least once; the books above are the
+        // guarantee under test.
         Assert.True(copies.GetValueOrDefault("SubmitOrder") >= run.Orders.Count, $"SubmitOrder copied {copies.GetValueOrDefault("SubmitOrder")} times for {run.Orders.Count} orders");
-        Assert.True(copies.GetValueOrDefault("ReserveInventory") >= allocated, $"ReserveInventory copied {copies.GetValueOrDefault("ReserveInventory")} times, {allocated} orders allocated");
-        Assert.True(copies.GetValueOrDefault("ChargePayment") >= run.Report.Completed, $"ChargePayment copied {copies.GetValueOrDefault("ChargePayment")} times, {run.Report.Completed} orders completed");
-        Assert.True(copies.GetValueOrDefault("CreateShipment") >= run.Report.Completed, $"CreateShipment copied {copies.GetValueOrDefault("CreateShipment")} times, {run.Report.Completed} orders completed");
+        Assert.All(["ReserveInventory", "AssessFraud", "ChargePayment", "CommitInventory", "CreateShipment"],
+            command => Assert.True(copies.GetValueOrDefault(command) > 0, $"no {command} was delivered twice"));
         Assert.True(run.Report.Completed > 0, run.Report.ToString());
     }
 

@@ -177,13 +177,6 @@ public sealed class FaultPlatform : IAsyncDisposable
         return connection;
     }
 
-    public async Task<int> CountDistinctOrdersAsync(string domain, string table)
-    {
-        await using var connection = await OpenDatabaseAsync(domain);
-        await using var command = new NpgsqlCommand($"SELECT count(DISTINCT \"OrderId\") FROM {table}", connection);
-        return (int)(long)(await command.ExecuteScalarAsync())!;
-    }
-
     // Orders accepted by the API that have not ended yet, straight from order_db.
     public async Task<int> OrdersInFlightAsync()
     {
