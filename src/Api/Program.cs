@@ -17,7 +17,7 @@ builder.Services.AddCommerceOpenApi();
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 builder.Services.AddCatalog(options);
 builder.Services.AddOrders(builder.Configuration, options);
-builder.Services.AddErasure(options);
+builder.Services.AddErasure(options, builder.Configuration);
 builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {

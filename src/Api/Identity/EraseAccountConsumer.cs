@@ -51,8 +51,8 @@ public static class AccountErasureRegistration
 {
     // The API's side of erasures: it stores each accepted request with the bus-outbox message that starts the saga
     // and reads erasure_db for status. The saga runs wherever the mode puts it.
-    public static IServiceCollection AddErasure(this IServiceCollection services, CommerceOptions options) =>
-        services.AddErasureDatabase(options).AddBusOutbox<ErasureDbContext>();
+    public static IServiceCollection AddErasure(this IServiceCollection services, CommerceOptions options, IConfiguration configuration) =>
+        services.AddErasureDatabase(options).AddBusOutbox<ErasureDbContext>(configuration);
 
     // auth_db has no inbox/outbox tables (it predates them and schemas are created, not migrated): the consumer is
     // idempotent by nature and publishes its confirmation after its changes are saved.

@@ -36,9 +36,8 @@ public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeP
         var status = await db.Allocations.Where(a => a.OrderId == orderId).Select(a => (AllocationStatus?)a.Status).SingleOrDefaultAsync(ct);
         await transaction.CommitAsync(ct);
 
-        if (status == AllocationStatus.Committed)
-            await context.Publish(new InventoryCommitted { OrderId = orderId });
-        else
+        // Nobody waits for a commit (the saga has moved on): no event, one message fewer per order.
+        if (status != AllocationStatus.Committed)
             LogNotCommitted(logger, orderId, status?.ToString() ?? "missing");
     }
 

@@ -31,6 +31,5 @@ public sealed class ConfirmationOnOrderConfirmedConsumer(NotificationsDbContext 
             CreatedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(context.CancellationToken);
-        await context.Publish(new CustomerNotified { OrderId = order.OrderId, Kind = NotificationKinds.OrderConfirmation, Channel = NotificationKinds.Email });
     }
 }

@@ -33,6 +33,5 @@ public sealed class ShipmentNoticeOnOrderCompletedConsumer(NotificationsDbContex
             CreatedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(context.CancellationToken);
-        await context.Publish(new CustomerNotified { OrderId = order.OrderId, Kind = NotificationKinds.ShipmentNotice, Channel = NotificationKinds.Email });
     }
 }

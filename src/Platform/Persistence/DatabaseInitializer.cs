@@ -38,7 +38,13 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
         await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection))
             await command.ExecuteNonQueryAsync(cancellationToken);
         await context.Database.EnsureCreatedAsync(cancellationToken);
+        if (HasInbox(context))
+            await context.Database.ExecuteSqlRawAsync("ALTER TABLE inbox_state ADD COLUMN IF NOT EXISTS \"Outgoing\" text", cancellationToken);
     }
+
+    // EnsureCreated does not touch an existing database: one made before the outbox kept a handler's messages in its
+    // inbox row gets the column here (its old outbox_message table is left as it was).
+    static bool HasInbox(DbContext context) => context.Model.FindEntityType(typeof(Messaging.Outbox.InboxState)) is not null;
 
     static async Task CreateSqliteAsync(DbContext context, DomainDatabase database, CancellationToken cancellationToken)
     {
@@ -47,6 +53,10 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
         await context.Database.EnsureCreatedAsync(cancellationToken);
         // WAL lets the API read while consumers write.
         await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (HasInbox(context)
+            && await context.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM pragma_table_info('inbox_state') WHERE name = 'Outgoing'")
+                .SingleAsync(cancellationToken) == 0)
+            await context.Database.ExecuteSqlRawAsync("ALTER TABLE inbox_state ADD COLUMN \"Outgoing\" TEXT", cancellationToken);
     }
 
     // The files hold accounts, orders and payment references: the folder is 0700 and the database 0600, created so before

@@ -15,12 +15,14 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage> : ConsumeContextSco
     readonly ConsumeContext<TMessage> consumeContext;
     readonly ISagaConsumeContextFactory<DbContext, TSaga> factory;
     readonly string? lockStatement;
+    readonly bool deferSaves;
     readonly SemaphoreSlim _inUse = new(1);
 
     public EfSagaRepositoryContext(DbContext dbContext, ConsumeContext<TMessage> consumeContext,
-        ISagaConsumeContextFactory<DbContext, TSaga> factory, string? lockStatement)
+        ISagaConsumeContextFactory<DbContext, TSaga> factory, string? lockStatement, bool deferSaves)
         : base(consumeContext, dbContext)
     {
+        this.deferSaves = deferSaves;
         this.dbContext = dbContext;
         this.consumeContext = consumeContext;
         this.factory = factory;
@@ -49,10 +51,9 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage> : ConsumeContextSco
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        if (lockStatement is not null)
-            await dbContext.Database.ExecuteSqlRawAsync(lockStatement, [correlationId], CancellationToken);
-
-        var instance = await dbContext.Set<TSaga>().SingleOrDefaultAsync(saga => saga.CorrelationId == correlationId, CancellationToken);
+        var instance = lockStatement is null
+            ? await dbContext.Set<TSaga>().SingleOrDefaultAsync(saga => saga.CorrelationId == correlationId, CancellationToken)
+            : (await dbContext.Set<TSaga>().FromSqlRaw(lockStatement, correlationId).ToListAsync(CancellationToken)).SingleOrDefault();
         if (instance is null)
             return null!;
 
@@ -63,20 +64,20 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage> : ConsumeContextSco
     {
         context.Saga.Version = 1;
         dbContext.Set<TSaga>().Add(context.Saga);
-        await dbContext.SaveChangesAsync(CancellationToken);
+        await SaveAsync();
     });
 
     public Task Update(SagaConsumeContext<TSaga> context) => Exclusive(async () =>
     {
         // The version is the optimistic concurrency token: EF updates WHERE Version = <loaded value>.
         context.Saga.Version++;
-        await dbContext.SaveChangesAsync(CancellationToken);
+        await SaveAsync();
     });
 
     public Task Delete(SagaConsumeContext<TSaga> context) => Exclusive(async () =>
     {
         dbContext.Set<TSaga>().Remove(context.Saga);
-        await dbContext.SaveChangesAsync(CancellationToken);
+        await SaveAsync();
     });
 
     public Task Discard(SagaConsumeContext<TSaga> context) => Task.CompletedTask;
@@ -93,6 +94,10 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage> : ConsumeContextSco
         factory.CreateSagaConsumeContext(dbContext, context, instance, mode);
 
     public void Dispose() => _inUse.Dispose();
+
+    // Deferred under the outbox: its SaveChanges writes the saga row and the inbox row in one batch, and a lost
+    // update (the version check) still fails the whole message there.
+    Task SaveAsync() => deferSaves ? Task.CompletedTask : dbContext.SaveChangesAsync(CancellationToken);
 
     async Task Exclusive(Func<Task> action)
     {

@@ -25,9 +25,11 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
+        // Under the outbox the saga's writes ride on the message's one SaveChanges, with the inbox row's.
+        var deferSaves = dbContext.Database.CurrentTransaction is not null;
         await WithinTransaction(async () =>
         {
-            using var repositoryContext = new EfSagaRepositoryContext<TSaga, T>(dbContext, context, consumeContextFactory, LockStatement());
+            using var repositoryContext = new EfSagaRepositoryContext<TSaga, T>(dbContext, context, consumeContextFactory, LockStatement(), deferSaves);
             await next.Send(repositoryContext);
         }, context.CancellationToken);
     }
@@ -39,7 +41,7 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
         {
             var ids = await dbContext.Set<TSaga>().AsNoTracking().Where(query.FilterExpression)
                 .Select(saga => saga.CorrelationId).ToListAsync(context.CancellationToken);
-            using var repositoryContext = new EfSagaRepositoryContext<TSaga, T>(dbContext, context, consumeContextFactory, LockStatement());
+            using var repositoryContext = new EfSagaRepositoryContext<TSaga, T>(dbContext, context, consumeContextFactory, LockStatement(), false);
             await next.Send(new DefaultSagaRepositoryQueryContext<TSaga, T>(repositoryContext, ids));
         }, context.CancellationToken);
     }
@@ -103,7 +105,8 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var key = entity.FindProperty(nameof(ISaga.CorrelationId))!.GetColumnName(table);
         var qualified = table.Schema is null ? $"\"{table.Name}\"" : $"\"{table.Schema}\".\"{table.Name}\"";
-        return $"SELECT 1 FROM {qualified} WHERE \"{key}\" = {{0}} FOR UPDATE";
+        // Loads and locks in one statement.
+        return $"SELECT * FROM {qualified} WHERE \"{key}\" = {{0}} FOR UPDATE";
     }
 }
 

@@ -92,7 +92,7 @@ public sealed class ErasureConsumerTests
         {
             OrderId = otherOrder, CustomerId = Guid.NewGuid(), Total = 7m, Currency = "EUR", PaymentReference = "ch_2", ConfirmedAt = DateTimeOffset.UtcNow,
         });
-        await host.WaitForPublishedAsync<CustomerNotified>(m => m.OrderId == orderId || m.OrderId == otherOrder, 2);
+        await host.WaitForConsumedAsync<Contracts.Orders.OrderConfirmed>(m => m.OrderId == orderId || m.OrderId == otherOrder, 2);
         var command = new EraseNotificationData { ErasureId = Guid.NewGuid(), CustomerId = customer, OrderIds = [orderId] };
 
         await host.SendAsync(QueueNames.EraseNotificationData, command);

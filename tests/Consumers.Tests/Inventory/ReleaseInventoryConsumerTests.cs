@@ -59,7 +59,7 @@ public class ReleaseInventoryConsumerTests
         await host.ReserveAsync(orderId, (productId, 4));
         await host.ReservedAsync(orderId);
         await host.SendAsync(QueueNames.CommitInventory, new CommitInventory { OrderId = orderId });
-        await host.WaitForPublishedAsync<InventoryCommitted>(m => m.OrderId == orderId);
+        await host.WaitForConsumedAsync<CommitInventory>(m => m.OrderId == orderId);
         Assert.Equal(6, (await host.StockItemAsync(productId)).OnHand);
 
         await ReleaseAsync(host, orderId);

@@ -36,14 +36,13 @@ public class NotificationConsumerTests
         var customerId = Guid.NewGuid();
 
         await host.Harness.Bus.Publish(Confirmed(orderId, customerId));
-        await host.WaitForPublishedAsync<CustomerNotified>(m => m.OrderId == orderId);
+        await host.WaitForConsumedAsync<OrderConfirmed>(m => m.OrderId == orderId);
         await host.Harness.Bus.Publish(Confirmed(orderId, customerId));
         await host.WaitForConsumedAsync<OrderConfirmed>(m => m.OrderId == orderId, 2);
 
         var message = Assert.Single(await MessagesAsync(host));
         Assert.Equal((orderId, "order-confirmation", "email", customerId.ToString()), (message.OrderId, message.Kind, message.Channel, message.Recipient));
         Assert.Contains("378.90 EUR", message.Body, StringComparison.Ordinal);
-        Assert.Single(host.Published<CustomerNotified>());
     }
 
     [Fact]
@@ -53,12 +52,11 @@ public class NotificationConsumerTests
         var orderId = Guid.NewGuid();
         var customerId = Guid.NewGuid();
         await host.Harness.Bus.Publish(Confirmed(orderId, customerId));
-        await host.WaitForPublishedAsync<CustomerNotified>(m => m.OrderId == orderId);
+        await host.WaitForConsumedAsync<OrderConfirmed>(m => m.OrderId == orderId);
 
         await host.Harness.Bus.Publish(new OrderCompleted { OrderId = orderId, TrackingNumber = "GC123456789012", CompletedAt = DateTimeOffset.UtcNow });
 
-        var notified = await host.WaitForPublishedAsync<CustomerNotified>(m => m.OrderId == orderId && m.Kind == "shipment-notice");
-        Assert.Equal("email", notified[0].Channel);
+        await host.WaitForConsumedAsync<OrderCompleted>(m => m.OrderId == orderId);
         var notice = Assert.Single(await MessagesAsync(host), m => m.Kind == "shipment-notice");
         Assert.Equal(customerId.ToString(), notice.Recipient);
         Assert.Contains("GC123456789012", notice.Body, StringComparison.Ordinal);

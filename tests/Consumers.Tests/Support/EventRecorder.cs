@@ -26,7 +26,6 @@ public sealed class EventRecorder
         bus.AddSingleton<EventRecorder>();
         Add<InventoryReserved>(bus);
         Add<InventoryReservationFailed>(bus);
-        Add<InventoryCommitted>(bus);
         Add<InventoryReleased>(bus);
         Add<FraudAssessed>(bus);
         Add<PaymentCompleted>(bus);
@@ -35,7 +34,6 @@ public sealed class EventRecorder
         Add<PaymentRefunded>(bus);
         Add<ShipmentCreated>(bus);
         Add<ShipmentCancelled>(bus);
-        Add<CustomerNotified>(bus);
         Add<CustomerDataErased>(bus);
     }
 

@@ -5,19 +5,21 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// Adds messages to TDbContext instead of sending them: they commit with whatever else the caller saves and are
-// delivered afterwards. Nothing leaves before the caller's SaveChanges succeeds.
-public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal<TDbContext> signal, TimeProvider clock)
+// Adds messages to TDbContext instead of sending them: they commit with whatever else the caller saves, and are sent
+// from memory right after that commit (OutboxDelivery). Nothing leaves before the caller's SaveChanges succeeds.
+public sealed class BusOutbox<TDbContext>(TDbContext db, OutboxDelivery<TDbContext> delivery, TimeProvider clock)
     where TDbContext : DbContext
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    readonly List<BusOutboxMessage> _added = [];
 
     // Returns the MessageId the message will be delivered with.
     public Guid Send<T>(Uri destination, T message)
         where T : class
     {
         var messageId = NewId.NextGuid();
-        db.Set<BusOutboxMessage>().Add(new BusOutboxMessage
+        var stored = new BusOutboxMessage
         {
             MessageId = messageId,
             Destination = destination.ToString(),
@@ -25,35 +27,17 @@ public sealed class BusOutbox<TDbContext>(TDbContext db, BusOutboxSignal<TDbCont
             Body = JsonSerializer.Serialize(message, Json),
             TraceParent = Activity.Current?.Id,
             CreatedAt = clock.GetUtcNow(),
-        });
+        };
+        db.Set<BusOutboxMessage>().Add(stored);
+        _added.Add(stored);
         return messageId;
     }
 
-    // Saves the caller's changes and these messages in one transaction, then wakes the delivery service.
+    // Saves the caller's changes and these messages in one transaction, then hands the messages to the delivery.
     public async Task SaveChangesAsync(CancellationToken cancellationToken)
     {
         await db.SaveChangesAsync(cancellationToken);
-        signal.Notify();
+        delivery.SendAfterCommit(_added);
+        _added.Clear();
     }
-}
-
-// One per database: the delivery service of one bus outbox is not woken by (nor steals the wake-up of) another's.
-public sealed class BusOutboxSignal<TDbContext>
-    where TDbContext : DbContext
-{
-    readonly SemaphoreSlim _pending = new(0, 1);
-
-    public void Notify()
-    {
-        try
-        {
-            _pending.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the delivery loop will pick this message up with the earlier ones.
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
 }

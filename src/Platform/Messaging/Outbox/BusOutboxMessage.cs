@@ -1,7 +1,7 @@
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
 // A message a web request (not a consumer) sends, stored in the request's own transaction and delivered by
-// BusOutboxDeliveryService. The MessageId is fixed here, so a re-delivery is recognised by the receiver's inbox.
+// OutboxDelivery. The MessageId is fixed here, so a re-delivery is recognised by the receiver's inbox.
 public class BusOutboxMessage
 {
     public long Id { get; set; }

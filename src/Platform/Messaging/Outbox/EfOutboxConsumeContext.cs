@@ -1,26 +1,23 @@
-using System.Net.Mime;
 using MassTransit;
 using MassTransit.Context;
 using MassTransit.Middleware;
 using MassTransit.Middleware.Outbox;
-using MassTransit.Serialization;
-using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// The consume context a handler sees under the outbox: its sends and publishes become OutboxMessage rows of the
-// handler's DbContext, and MassTransit's OutboxMessagePipe delivers them once the handler's transaction committed.
+// What a handler sees under the outbox: its sends and publishes are captured in memory (Outgoing) and stored in its
+// inbox row when MassTransit's OutboxMessagePipe marks the message consumed; EfOutboxContextFactory commits them with
+// the handler's changes and then delivers them with EfOutboxDeliverContext.
 public sealed class EfOutboxConsumeContext<TMessage>(
     ConsumeContext<TMessage> context,
     OutboxConsumeOptions consumeOptions,
     IServiceProvider provider,
-    DbContext db,
     InboxState inbox,
     TimeProvider clock)
     : OutboxConsumeContextProxy<TMessage>(context, consumeOptions, provider)
     where TMessage : class
 {
-    readonly int _deliveryLimit = consumeOptions.MessageDeliveryLimit;
+    public List<OutboxMessage> Outgoing { get; } = [];
 
     public override bool ContinueProcessing { get; set; } = true;
 
@@ -30,49 +27,28 @@ public sealed class EfOutboxConsumeContext<TMessage>(
 
     public override int ReceiveCount => inbox.ReceiveCount;
 
-    public override long? LastSequenceNumber => inbox.LastSequenceNumber;
+    public override long? LastSequenceNumber => null;
 
-    public override async Task SetConsumed()
+    // Saved by the factory's one SaveChanges, with the handler's own changes. A handler that produced nothing is
+    // delivered as soon as it is consumed: no later mark to write.
+    public override Task SetConsumed()
     {
-        inbox.Consumed = clock.GetUtcNow();
-        await db.SaveChangesAsync(CancellationToken);
+        var now = clock.GetUtcNow();
+        inbox.Consumed = now;
+        if (Outgoing.Count == 0)
+            inbox.Delivered = now;
+        else
+            inbox.Outgoing = OutgoingMessages.Write(Outgoing);
+        return Task.CompletedTask;
     }
 
-    // Delivered messages are removed in the same transaction, which saves MassTransit's separate clean-up pass.
-    public override async Task SetDelivered()
-    {
-        inbox.Delivered = clock.GetUtcNow();
-        await db.SaveChangesAsync(CancellationToken);
-        await RemoveOutboxMessages();
-    }
+    public override Task SetDelivered() => throw NotThisPass();
 
-    public override async Task<List<OutboxMessageContext>> LoadOutboxMessages()
-    {
-        // Only what is still undelivered, one more than a pass may send: MassTransit's pipe marks the inbox row
-        // delivered when a pass sees fewer messages than its limit.
-        var delivered = inbox.LastSequenceNumber ?? 0;
-        var messages = await db.Set<OutboxMessage>()
-            .Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId && m.SequenceNumber > delivered)
-            .OrderBy(m => m.SequenceNumber)
-            .Take(_deliveryLimit + 1)
-            .ToListAsync(CancellationToken);
-        foreach (var message in messages)
-            message.Deserialize(SerializerContext);
-        return [.. messages.Cast<OutboxMessageContext>()];
-    }
+    public override Task<List<OutboxMessageContext>> LoadOutboxMessages() => throw NotThisPass();
 
-    public override async Task NotifyOutboxMessageDelivered(OutboxMessageContext message)
-    {
-        inbox.LastSequenceNumber = message.SequenceNumber;
-        await db.SaveChangesAsync(CancellationToken);
-        if (message.SentTime is { } sent)
-            OutboxMetrics.RecordDelivered("consume", db.GetType().Name, clock.GetUtcNow().UtcDateTime - sent);
-    }
+    public override Task NotifyOutboxMessageDelivered(OutboxMessageContext message) => throw NotThisPass();
 
-    public override Task RemoveOutboxMessages() =>
-        db.Set<OutboxMessage>()
-            .Where(m => m.InboxMessageId == inbox.MessageId && m.InboxConsumerId == inbox.ConsumerId)
-            .ExecuteDeleteAsync(CancellationToken);
+    public override Task RemoveOutboxMessages() => throw NotThisPass();
 
     public override Task AddSend<T>(SendContext<T> context)
     {
@@ -82,9 +58,9 @@ public sealed class EfOutboxConsumeContext<TMessage>(
         var now = clock.GetUtcNow().UtcDateTime;
         var message = new OutboxMessage
         {
-            InboxMessageId = inbox.MessageId,
-            InboxConsumerId = inbox.ConsumerId,
+            SequenceNumber = Outgoing.Count + 1,
             MessageId = messageId,
+            IsPublish = context is MessageSendContext<T> { IsPublish: true },
             ConversationId = context.ConversationId,
             CorrelationId = context.CorrelationId,
             InitiatorId = context.InitiatorId,
@@ -107,7 +83,67 @@ public sealed class EfOutboxConsumeContext<TMessage>(
             message.Properties = SerializerContext.SerializeDictionary(properties);
         }
 
-        db.Set<OutboxMessage>().Add(message);
+        message.Deserialize(SerializerContext);
+        Outgoing.Add(message);
         return Task.CompletedTask;
     }
+
+    static InvalidOperationException NotThisPass() => new("The consume pass of the outbox only captures messages; EfOutboxDeliverContext delivers them");
+}
+
+// The second pass, with no transaction open: hands the committed messages to the transport (OutboxMessagePipe sends
+// them in order, with their stored MessageIds), then tells OutboxDelivery, which writes the "delivered" mark later.
+public sealed class EfOutboxDeliverContext<TMessage>(
+    ConsumeContext<TMessage> context,
+    OutboxConsumeOptions consumeOptions,
+    IServiceProvider provider,
+    InboxState inbox,
+    List<OutboxMessage> outgoing,
+    IOutboxDelivery delivery,
+    TimeProvider clock)
+    : OutboxConsumeContextProxy<TMessage>(context, consumeOptions, provider)
+    where TMessage : class
+{
+    DeliveryReceipt? _receipt;
+
+    public override bool ContinueProcessing { get; set; } = true;
+
+    public override bool IsMessageConsumed => true;
+
+    public override bool IsOutboxDelivered => false;
+
+    public override int ReceiveCount => inbox.ReceiveCount;
+
+    public override long? LastSequenceNumber => null;
+
+    public override Task SetConsumed() => Task.CompletedTask;
+
+    public override Task<List<OutboxMessageContext>> LoadOutboxMessages()
+    {
+        // Expected before the first send: on the in-memory transport a receiver may commit before Send returns.
+        _receipt = delivery.BeginInbox(inbox.Id, outgoing);
+        foreach (var message in outgoing)
+            message.Deserialize(SerializerContext);
+        return Task.FromResult(outgoing.Cast<OutboxMessageContext>().ToList());
+    }
+
+    public override Task NotifyOutboxMessageDelivered(OutboxMessageContext message)
+    {
+        if (message.SentTime is { } sent)
+            OutboxMetrics.RecordDelivered("consume", delivery.DatabaseName, clock.GetUtcNow().UtcDateTime - sent);
+        return Task.CompletedTask;
+    }
+
+    public override Task SetDelivered()
+    {
+        OutboxFaultInjection.Reached(OutboxCrashPoint.AfterSend);
+        _receipt?.Sent();
+        ContinueProcessing = false;
+        return Task.CompletedTask;
+    }
+
+    public override Task RemoveOutboxMessages() => Task.CompletedTask;
+
+    public override Task AddSend<T>(SendContext<T> context) =>
+        throw new InvalidOperationException("Nothing is sent while an outbox delivers what a handler produced");
 }

@@ -1,13 +1,24 @@
 using System.Data;
+using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// Resolved per message scope, so it shares the handler's DbContext. Each pass of MassTransit's outbox pipe
-// (consume, then deliver, then clean up) runs in one transaction that holds the inbox row locked.
-public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider, TimeProvider clock)
+// Resolved per message scope, so it shares the handler's DbContext. One message costs one transaction:
+//   1. claim the inbox row (one statement that inserts it or, for a redelivery, locks it and counts the receive);
+//   2. run the handler; its sends and publishes are captured in memory;
+//   3. store them in the inbox row with the "consumed" mark, save the handler's changes, commit;
+//   4. with no transaction open, send them from memory and only then let the message be acknowledged;
+//   5. the "delivered" mark is written later, in batches, by OutboxMarks (on the in-memory transport only once every
+//      receiver has committed the message, since a crash would lose whatever the in-memory queues held).
+// Crash windows: before 3 → the broker redelivers, nothing was written. Between 3 and 4 → the redelivery finds the row
+// consumed and sends the stored messages (same MessageIds). Between 4 and 5 → InboxRedelivery re-sends the row after a
+// grace period and the receivers' inboxes drop the copies.
+public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider, OutboxDelivery<TDbContext> delivery,
+    TimeProvider clock)
     : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
@@ -15,73 +26,97 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
         where T : class
     {
         var messageId = context.GetOriginalMessageId() ?? throw new MessageException(typeof(T), "The outbox needs a MessageId");
-        var firstPass = true;
-        var continueProcessing = true;
-        while (continueProcessing)
+        db.ChangeTracker.Clear();
+        // Savepoints around every SaveChanges are round trips this transaction does not need: a failed statement fails
+        // the whole message, which is rolled back and retried as one.
+        db.Database.AutoSavepointsEnabled = false;
+
+        InboxState inbox;
+        List<OutboxMessage> outgoing;
+        var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
+        try
         {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
-            try
+            inbox = await ClaimInboxAsync(messageId, options.ConsumerId, context.CancellationToken);
+            if (inbox.Consumed is null)
             {
-                var inbox = await LockInboxAsync(messageId, options.ConsumerId, context.CancellationToken);
-                if (firstPass)
-                    inbox.ReceiveCount++;
-                firstPass = false;
-
-                var outboxContext = new EfOutboxConsumeContext<T>(context, options, provider, db, inbox, clock);
-                await next.Send(outboxContext);
+                var consume = new EfOutboxConsumeContext<T>(context, options, provider, inbox, clock);
+                await next.Send(consume);
                 await db.SaveChangesAsync(context.CancellationToken);
-                await CommitCurrentAsync(transaction, context.CancellationToken);
-                continueProcessing = outboxContext.ContinueProcessing && !outboxContext.IsOutboxDelivered;
+                outgoing = consume.Outgoing;
             }
-            catch
+            else
             {
-                await RollbackQuietly(db.Database.CurrentTransaction ?? transaction);
-                db.ChangeTracker.Clear();
-                throw;
+                // A copy of a message whose messages this process is still delivering adds nothing: only a row left
+                // behind (a crash, a failed send) is sent again from what was stored.
+                outgoing = inbox.Delivered is null && !delivery.IsInFlight(inbox.Id) ? OutgoingMessages.Read(inbox.Outgoing) : [];
             }
-        }
-    }
 
-    // A handler that called the outside world (OutsideTransaction) committed the pass's first transaction early and
-    // left a second one open for its outcome: that one is the pass's to commit.
-    async Task CommitCurrentAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction first, CancellationToken cancellationToken)
-    {
-        var current = db.Database.CurrentTransaction ?? first;
-        await current.CommitAsync(cancellationToken);
-        if (current != first)
-            await current.DisposeAsync();
+            // A handler that called the outside world (OutsideTransaction) committed the first transaction early and
+            // left a second one open for its outcome: that one is committed here.
+            var current = db.Database.CurrentTransaction ?? transaction;
+            await current.CommitAsync(context.CancellationToken);
+            if (current != transaction)
+                await DisposeAsync(current);
+        }
+        catch
+        {
+            await RollbackQuietly(db.Database.CurrentTransaction ?? transaction);
+            db.ChangeTracker.Clear();
+            throw;
+        }
+        finally
+        {
+            await DisposeAsync(transaction);
+        }
+
+        if (outgoing.Count == 0)
+            return;
+
+        OutboxFaultInjection.Reached(OutboxCrashPoint.AfterCommit);
+        var deliver = new EfOutboxDeliverContext<T>(context, options, provider, inbox, outgoing, delivery, clock);
+        try
+        {
+            await next.Send(deliver);
+        }
+        catch
+        {
+            // Not sent (broker down, cancelled): the redelivery of this message sends the stored copy.
+            delivery.Abandon(inbox.Id);
+            throw;
+        }
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("entityFrameworkOutbox");
 
-    // PostgreSQL: insert-if-absent, then lock the row, so concurrent deliveries of one message queue behind each other.
-    // SQLite: the transaction already holds the database's write lock.
-    async Task<InboxState> LockInboxAsync(Guid messageId, Guid consumerId, CancellationToken cancellationToken)
+    // One statement: a first delivery inserts the row, a redelivery counts itself and takes the row's lock (PostgreSQL
+    // locks the conflicting row; SQLite's transaction already holds the file's write lock), so concurrent copies of one
+    // message queue behind each other.
+    async Task<InboxState> ClaimInboxAsync(Guid messageId, Guid consumerId, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (db.Database.IsNpgsql())
-        {
-            await db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO inbox_state (\"MessageId\", \"ConsumerId\", \"Received\", \"ReceiveCount\") VALUES ({0}, {1}, {2}, 0) " +
-                "ON CONFLICT (\"MessageId\", \"ConsumerId\") DO NOTHING",
-                [messageId, consumerId, now], cancellationToken);
-            var locked = await db.Set<InboxState>()
-                .FromSqlRaw("SELECT * FROM inbox_state WHERE \"MessageId\" = {0} AND \"ConsumerId\" = {1} FOR UPDATE", messageId, consumerId)
-                .ToListAsync(cancellationToken);
-            return locked.Single();
-        }
-
-        var inbox = await db.Set<InboxState>().SingleOrDefaultAsync(i => i.MessageId == messageId && i.ConsumerId == consumerId, cancellationToken);
-        if (inbox is not null)
-            return inbox;
-        inbox = new InboxState { MessageId = messageId, ConsumerId = consumerId, Received = now };
-        db.Set<InboxState>().Add(inbox);
-        await db.SaveChangesAsync(cancellationToken);
-        return inbox;
+        object received = db.Database.IsSqlite() ? SqliteTime.ToStored(clock.GetUtcNow()) : clock.GetUtcNow();
+        var rows = await db.Set<InboxState>()
+            .FromSqlRaw(
+                "INSERT INTO inbox_state (\"MessageId\", \"ConsumerId\", \"Received\", \"ReceiveCount\") VALUES ({0}, {1}, {2}, 1) " +
+                "ON CONFLICT (\"MessageId\", \"ConsumerId\") DO UPDATE SET \"ReceiveCount\" = inbox_state.\"ReceiveCount\" + 1 RETURNING *",
+                messageId, consumerId, received)
+            .ToListAsync(cancellationToken);
+        return rows.Single();
     }
 
-    static async Task RollbackQuietly(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction)
+    static async Task DisposeAsync(IDbContextTransaction transaction)
+    {
+        try
+        {
+            await transaction.DisposeAsync();
+        }
+#pragma warning disable CA1031 // disposing a transaction on a broken connection must not hide the handler's outcome
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    static async Task RollbackQuietly(IDbContextTransaction transaction)
     {
         try
         {

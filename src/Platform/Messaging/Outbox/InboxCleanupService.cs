@@ -16,6 +16,17 @@ public sealed class OutboxOptions
 
     // Rows deleted per statement, so cleanup never holds long locks.
     public int CleanupBatchSize { get; set; } = 1000;
+
+    // "Delivered" marks written per statement.
+    public int MarkBatchSize { get; set; } = 500;
+
+    // How often rows committed but never marked delivered are looked for, and how old one must be to be sent again
+    // (younger ones are most likely being delivered by another process right now).
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan RedeliveryGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int SweepBatchSize { get; set; } = 200;
 }
 
 // Forgets inbox rows older than the duplicate-detection window, a bounded batch at a time.

@@ -1,7 +1,8 @@
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// One row per (message, consumer): the inbox. A redelivered message finds its row already consumed and is not
-// handled again; the row also tracks how far the messages it produced have been delivered.
+// One row per (message, consumer): the inbox and the outbox in one. A redelivered message finds its row already
+// consumed and is not handled again. Outgoing holds every message the handler produced (JSON, written in the
+// handler's transaction) until they are known to be delivered; then Delivered is set and Outgoing cleared.
 public class InboxState
 {
     public long Id { get; set; }
@@ -18,5 +19,5 @@ public class InboxState
 
     public DateTimeOffset? Delivered { get; set; }
 
-    public long? LastSequenceNumber { get; set; }
+    public string? Outgoing { get; set; }
 }

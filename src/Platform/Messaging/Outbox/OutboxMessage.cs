@@ -5,19 +5,21 @@ using MassTransit.Serialization;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// A message a handler sent or published, stored in the handler's own transaction and delivered after it commits.
-public class OutboxMessage : OutboxMessageContext
+// A message a handler sent or published. Every message one handler produced is stored together, as JSON in the
+// handler's inbox row (InboxState.Outgoing), in the handler's own transaction; it is delivered from memory right after
+// that commit, and from the row only when the first delivery did not finish (a crash, a broker outage).
+public sealed class OutboxMessage : OutboxMessageContext
 {
     Headers? _headers;
     IReadOnlyDictionary<string, object>? _properties;
 
     public long SequenceNumber { get; set; }
 
-    public Guid InboxMessageId { get; set; }
-
-    public Guid InboxConsumerId { get; set; }
-
     public Guid MessageId { get; set; }
+
+    // Published (every endpoint bound to the type receives a copy) rather than sent to one queue: on the in-memory
+    // transport it says how many receivers must confirm before the message may be forgotten.
+    public bool IsPublish { get; set; }
 
     public required string ContentType { get; set; }
 

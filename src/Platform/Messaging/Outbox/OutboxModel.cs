@@ -13,18 +13,7 @@ public static class OutboxModel
         inbox.HasKey(i => i.Id);
         inbox.HasIndex(i => new { i.MessageId, i.ConsumerId }).IsUnique();
         inbox.HasIndex(i => i.Delivered);
-
-        var outbox = modelBuilder.Entity<OutboxMessage>();
-        outbox.ToTable("outbox_message");
-        outbox.HasKey(m => m.SequenceNumber);
-        outbox.HasIndex(m => new { m.InboxMessageId, m.InboxConsumerId, m.SequenceNumber });
-        outbox.Property(m => m.ContentType).HasMaxLength(256);
-        outbox.Property(m => m.MessageType);
-        outbox.Property(m => m.Body);
-        outbox.Property(m => m.SourceAddress).HasMaxLength(256);
-        outbox.Property(m => m.DestinationAddress).HasMaxLength(256);
-        outbox.Property(m => m.ResponseAddress).HasMaxLength(256);
-        outbox.Property(m => m.FaultAddress).HasMaxLength(256);
+        inbox.Property(i => i.Outgoing);
 
         var busOutbox = modelBuilder.Entity<BusOutboxMessage>();
         busOutbox.ToTable("bus_outbox_message");

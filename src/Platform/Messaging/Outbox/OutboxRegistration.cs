@@ -22,15 +22,9 @@ public static class OutboxRegistration
         IConfiguration configuration, IReadOnlySet<string> endpoints)
         where TDbContext : DbContext
     {
-        bus.TryAddSingleton(TimeProvider.System);
-        bus.TryAddSingleton(_ =>
-        {
-            var options = new OutboxOptions();
-            configuration.GetSection(OutboxOptions.Section).Bind(options);
-            return options;
-        });
         bus.TryAddScoped<IOutboxContextFactory<TDbContext>, EfOutboxContextFactory<TDbContext>>();
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
+        bus.AddOutboxDelivery<TDbContext>(configuration).Inbox = true;
 
         bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {
@@ -40,15 +34,42 @@ public static class OutboxRegistration
         return bus;
     }
 
-    // For code outside a consumer (the API): BusOutbox<TDbContext> stores messages with the caller's changes and
-    // BusOutboxDeliveryService<TDbContext> sends them once committed.
-    public static IServiceCollection AddBusOutbox<TDbContext>(this IServiceCollection services)
+    // One OutboxDelivery per database, whichever of its outboxes this host uses; one DeliveryConfirmations per process.
+    static OutboxRoles<TDbContext> AddOutboxDelivery<TDbContext>(this IServiceCollection services, IConfiguration configuration)
         where TDbContext : DbContext
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<BusOutboxSignal<TDbContext>>();
+        services.TryAddSingleton(_ =>
+        {
+            var options = new OutboxOptions();
+            configuration.GetSection(OutboxOptions.Section).Bind(options);
+            return options;
+        });
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(OutboxRoles<TDbContext>))?.ImplementationInstance is OutboxRoles<TDbContext> roles)
+            return roles;
+
+        roles = new OutboxRoles<TDbContext>();
+        services.AddSingleton(roles);
+        services.AddSingleton<OutboxDelivery<TDbContext>>();
+        services.AddHostedService(provider => provider.GetRequiredService<OutboxDelivery<TDbContext>>());
+        if (services.All(d => d.ServiceType != typeof(DeliveryConfirmations)))
+        {
+            services.AddSingleton<ReceiverMap>();
+            services.AddSingleton<IConfigureReceiveEndpoint>(provider => provider.GetRequiredService<ReceiverMap>());
+            services.AddSingleton<DeliveryConfirmations>();
+            services.AddSingleton<IReceiveObserver>(provider => provider.GetRequiredService<DeliveryConfirmations>());
+        }
+
+        return roles;
+    }
+
+    // For code outside a consumer (the API): BusOutbox<TDbContext> stores messages with the caller's changes and
+    // BusOutboxDeliveryService<TDbContext> sends them once committed.
+    public static IServiceCollection AddBusOutbox<TDbContext>(this IServiceCollection services, IConfiguration configuration)
+        where TDbContext : DbContext
+    {
         services.TryAddScoped<BusOutbox<TDbContext>>();
-        services.AddHostedService<BusOutboxDeliveryService<TDbContext>>();
+        services.AddOutboxDelivery<TDbContext>(configuration).Bus = true;
         return services;
     }
 
@@ -56,7 +77,7 @@ public static class OutboxRegistration
         where TDbContext : DbContext
     {
         // A handler's messages are delivered in one pass (one transaction) rather than one message per pass.
-        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context) { MessageDeliveryLimit = 100 };
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(endpoint, context) { MessageDeliveryLimit = int.MaxValue };
         endpoint.ConnectConsumerConfigurationObserver(observer);
         endpoint.ConnectSagaConfigurationObserver(observer);
     }

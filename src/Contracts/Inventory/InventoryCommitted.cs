@@ -1,6 +1,0 @@
-namespace GlobalCommerce.Contracts.Inventory;
-
-public sealed record InventoryCommitted
-{
-    public required Guid OrderId { get; init; }
-}
