@@ -48,7 +48,7 @@ public sealed class Report(BenchOptions options, BenchEnvironment environment, I
                 : "/proc CPU time over the max phase ÷ accepted orders; embedded: workers, bus and SQLite run inside the api process")]);
         var m = max.Messages;
         rows.Add(["messages/order", real
-                ? $"{F(m.BrokerPublishedPerOrder ?? double.NaN, "0.0")} published, {F(m.BrokerDeliveredPerOrder ?? double.NaN, "0.0")} delivered"
+                ? $"{F(m.BrokerPublishedPerOrder ?? double.NaN, "0.0")} published, {F(m.BrokerDeliveredPerOrder ?? double.NaN, "0.0")} delivered, {F(m.BrokerUnroutablePerOrder ?? double.NaN, "0.0")} unroutable"
                 : $"{F(m.ReceivedPerOrder, "0.0")} received (in memory)",
             real ? "RabbitMQ's global counters (rabbitmqctl eval)" : "MassTransit's meter in the host (no broker to ask)"]);
         var c = max.Commits;
@@ -70,7 +70,9 @@ public sealed class Report(BenchOptions options, BenchEnvironment environment, I
             mode.Warmup is { } w ? $"warm-up {w.Seconds:0} s, {w.Completed} orders: {w.Ended}" : "no warm-up"]);
         if (fixedRate is not null)
         {
-            var sustained = fixedRate.StoppedEarly is null ? "sustained" : $"NOT sustained: {fixedRate.StoppedEarly}";
+            var sustained = fixedRate.StoppedEarly is { } why ? $"NOT sustained: {why}"
+                : fixedRate.Shed > 0 || fixedRate.Unfinished > 0 ? "NOT sustained (orders shed or unfinished)"
+                : "sustained";
             rows.Add([$"submit→Completed ms p50/p95/p99 at {fixedRate.Offered}", Triple(fixedRate.EndToEndMilliseconds),
                 $"{sustained}; {fixedRate.Completed} completed, {fixedRate.Unfinished} unfinished, {fixedRate.Shed} shed; server timestamps (submittedAt → Completed)"]);
         }
