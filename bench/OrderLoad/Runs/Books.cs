@@ -33,15 +33,35 @@ public sealed class Books
         return new Books(hosts, postgres, await books.ReadStockAsync(cancellationToken));
     }
 
-    public async Task<BooksReport> CheckAsync(IReadOnlyList<OrderOutcome> orders, OrderApi api, OrderTracker tracker, TimeSpan settle,
-        CancellationToken cancellationToken)
+    // wait: how long orders a drain gave up on may still take to end (a slow platform is not a stuck one); settle: how
+    // long the books may trail the order states (compensations travel after the terminal transition).
+    public async Task<BooksReport> CheckAsync(IReadOnlyList<OrderOutcome> orders, OrderApi api, OrderTracker tracker, TimeSpan wait, TimeSpan settle,
+        Action<string> progress, CancellationToken cancellationToken)
     {
-        // Orders a drain gave up on: ask the platform once more what became of them.
+        // Orders a drain gave up on: ask the platform what became of them until they have all ended or `wait` is over.
         var states = orders.ToDictionary(order => order.OrderId, order => order.State);
-        foreach (var (orderId, customer) in tracker.Abandoned)
+        var pending = tracker.Abandoned.ToDictionary(entry => entry.Key, entry => entry.Value);
+        var waitUntil = DateTime.UtcNow + wait;
+        var lastReport = DateTime.UtcNow;
+        while (pending.Count > 0)
         {
-            var status = await api.GetAsync(customer, orderId, cancellationToken);
-            states[orderId] = status?.State ?? "unknown to the platform";
+            foreach (var (orderId, customer) in pending.ToList())
+            {
+                var status = await api.GetAsync(customer, orderId, cancellationToken);
+                states[orderId] = status?.State ?? "unknown to the platform";
+                if (status is not null && OrderStatus.IsTerminal(status.State))
+                    pending.Remove(orderId);
+            }
+
+            if (pending.Count == 0 || DateTime.UtcNow > waitUntil)
+                break;
+            if (DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(5))
+            {
+                lastReport = DateTime.UtcNow;
+                progress($"books: waiting for {pending.Count} orders the drain gave up on to end");
+            }
+
+            await Task.Delay(1000, cancellationToken);
         }
 
         var until = DateTime.UtcNow + settle;

@@ -115,7 +115,8 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
             recorder => generator.OpenLoopAsync(recorder, overloadRate, options.Duration, maxBacklog: null, cancellationToken), cancellationToken);
 
         Say(name, "checking the books (every order of the run: lost, doubled, stuck, stock) ...");
-        var report = await books.CheckAsync([.. phases.AllOutcomes], api, tracker, TimeSpan.FromSeconds(30), cancellationToken);
+        var report = await books.CheckAsync([.. phases.AllOutcomes], api, tracker, options.DrainTimeout, TimeSpan.FromSeconds(30),
+            line => Say(name, line), cancellationToken);
         Say(name, $"books: {report.Summary}");
         foreach (var violation in report.Violations.Take(20))
             Say(name, $"  {violation}");
