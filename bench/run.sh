@@ -2,7 +2,7 @@
 #
 # The order benchmark. Builds the solution (Release), starts private PostgreSQL and RabbitMQ instances on free
 # loopback ports under a temp folder (scripts/lib/servers.sh, the same functions the test suite uses), then runs
-# bench/OrderLoad against the platform twice: in real mode (API + one worker process, RabbitMQ + PostgreSQL) and in
+# bench/OrderLoad against the platform twice: in real mode (API + --workers worker processes, RabbitMQ + PostgreSQL) and in
 # the embedded default (one API process, in-memory bus + SQLite). Prints a table per mode and writes it as markdown
 # and JSON to $TMPDIR/gc-bench-results (outside the repository: results belong to a machine and a day, not to git).
 #
@@ -20,6 +20,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+# --help answers at once, on a clean clone too (nothing built, no servers): the usage text is the one the load
+# generator prints, read straight from its source (BenchOptions.Usage, a raw string literal), so the two never differ.
+for arg in "$@"; do
+    if [[ $arg == -h || $arg == --help ]]; then
+        awk '/public const string Usage = """/ { on = 1; next } on && /^ *""";/ { exit } on { sub(/^        /, ""); print }' \
+            "$ROOT/bench/OrderLoad/BenchOptions.cs"
+        exit 0
+    fi
+done
+
 # shellcheck source-path=SCRIPTDIR source=../scripts/lib/servers.sh
 . "$ROOT/scripts/lib/servers.sh"
 
@@ -28,12 +38,6 @@ START=$SECONDS
 say() { echo "[bench] $*"; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
-
-for arg in "$@"; do
-    if [[ $arg == -h || $arg == --help ]] && [[ -f $BENCH_DLL ]]; then
-        exec dotnet "$BENCH_DLL" --help
-    fi
-done
 
 # Servers only when real mode is asked for (it is by default).
 NEED_SERVERS=1
@@ -83,13 +87,16 @@ command -v dotnet >/dev/null || { say "ERROR: dotnet SDK not found on PATH"; exi
 # The build and the servers' start-up overlap: both take a while.
 BUILD_PID=
 if [[ ${GC_BENCH_NO_BUILD:-0} != 1 ]]; then
-    say "dotnet build GlobalCommerce.sln -c Release (log: $TMP/build.log)"
-    dotnet build GlobalCommerce.sln -c Release -nologo >"$TMP/build.log" 2>&1 &
+    say "dotnet build GlobalCommerce.sln -c Release -m:1 (log: $TMP/build.log)"
+    # One MSBuild node: the machine this runs on may have two cores, and the servers start meanwhile.
+    dotnet build GlobalCommerce.sln -c Release -nologo -m:1 >"$TMP/build.log" 2>&1 &
     BUILD_PID=$!
 fi
 
 if ((NEED_SERVERS)); then
-    gc_start_postgres "$TMP/postgres" || { say "ERROR: PostgreSQL did not start"; exit 1; }
+    # Durable, as production runs (fsync, synchronous_commit, full_page_writes on), with pg_stat_statements preloaded
+    # when the package has it: the test suite's instance has durability off, which would flatter every commit.
+    gc_start_postgres "$TMP/postgres" durable || { say "ERROR: PostgreSQL did not start"; exit 1; }
     gc_start_rabbitmq "$TMP/rabbitmq" || { say "ERROR: RabbitMQ did not start"; exit 1; }
 
     # What the load generator needs beyond the connection strings: the data directory (pg_waldump counts commits

@@ -4,7 +4,7 @@ namespace GlobalCommerce.Bench.OrderLoad;
 
 public enum BenchMode
 {
-    // RabbitMQ + PostgreSQL, the API and one worker as separate processes.
+    // RabbitMQ + PostgreSQL, the API and --workers worker processes as separate processes.
     Real,
 
     // In-memory bus + SQLite, everything in the API process.
@@ -15,14 +15,28 @@ public sealed record BenchOptions
 {
     public IReadOnlyList<BenchMode> Modes { get; init; } = [BenchMode.Real, BenchMode.Embedded];
 
-    // Length of each measured phase (fixed rate, then maximum).
+    // Length of each measured phase (maximum, fixed rate, overload).
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
     public double Rate { get; init; } = 100;
 
     public int Clients { get; init; } = 32;
 
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+    // The overload phase offers this multiple of the max phase's completed orders/s, open loop.
+    public double Overload { get; init; } = 2;
+
+    // Real mode: worker processes (competing consumers on the same queues).
+    public int Workers { get; init; } = 1;
+
+    // The warm-up lasts at least Warmup, then on until the hosts' JIT has settled, at most WarmupMax.
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(20);
+
+    public TimeSpan WarmupMax { get; init; } = TimeSpan.FromSeconds(120);
+
+    public int WarmupClients { get; init; } = 8;
+
+    // Concurrent sign-ups (register + log in) while the customers are created, between the phases, unmeasured.
+    public int SignupClients { get; init; } = 8;
 
     // Length of each raw baseline (bus, database).
     public TimeSpan RawDuration { get; init; } = TimeSpan.FromSeconds(5);
@@ -44,7 +58,8 @@ public sealed record BenchOptions
     // Open loop never waits for answers; past this many unanswered POSTs it stops sending and says so.
     public int MaxOutstandingPosts { get; init; } = 2000;
 
-    // Open loop stops early once this much of the offered load is unfinished (the platform cannot keep up).
+    // The fixed-rate phase stops early once this much of the offered load is unfinished (the platform cannot keep up).
+    // The overload phase never stops early: how much it still completes is what it measures.
     public TimeSpan MaxBacklog { get; init; } = TimeSpan.FromSeconds(5);
 
     // Extra environment for the hosts: experiments with their settings, or DOTNET_PerfMapEnabled=1 for perf.
@@ -60,12 +75,18 @@ public sealed record BenchOptions
 
     public const string Usage = """
         usage: bench/run.sh [options]
-          --modes real,embedded   which platform shapes to measure (default both)
-          --duration 20s          length of each measured phase (fixed rate, then maximum)
-          --rate 100              offered orders/s of the fixed-rate (open-loop) phase
-          --clients 32            concurrent closed-loop clients of the maximum phase
-          --warmup 5s             unmeasured closed-loop load (8 clients) before the phases: at least this long,
-                                  then on until the hosts' JIT has settled (60 s at most)
+          --modes real,embedded   which platform shapes to measure (default both): real = API + worker process(es) on
+                                  RabbitMQ + PostgreSQL (durable, as production), embedded = one process, in-memory bus + SQLite
+          --duration 20s          length of each measured phase (max, fixed rate, overload)
+          --clients 32            concurrent closed-loop clients of the max phase (each waits for its order to end)
+          --rate 100              offered orders/s of the fixed-rate phase (open loop): latency p50/p95/p99
+          --overload 2            the overload phase offers this multiple of the max phase's completed/s (open loop)
+          --workers 1             real mode: worker processes (the scale-out figure)
+          --warmup 20s            unmeasured closed-loop load before the phases: at least this long, then on until
+                                  the hosts' JIT has settled
+          --warmup-max 120s       the longest warm-up
+          --warmup-clients 8      closed-loop clients of the warm-up
+          --signup-clients 8      concurrent sign-ups (register + log in) while customers are created, between phases
           --raw-duration 5s       length of each raw baseline (bus publish+consume, database transactions)
           --bus-publishers 8      concurrent publishers of the raw bus baseline
           --db-connections 16     concurrent connections of the raw database baseline
@@ -74,11 +95,12 @@ public sealed record BenchOptions
           --drain-timeout 120s    how long to wait for in-flight orders after a phase
           --progress 2s           interval of the progress lines
           --max-outstanding 2000  open loop: unanswered POSTs before sending is paused
-          --max-backlog 5s        open loop: stop early once this much offered load is unfinished
+          --max-backlog 5s        fixed-rate phase: stop early once this much offered load is unfinished
           --baselines-only        measure only the raw bus and database ceilings
           --host-env KEY=VALUE    extra environment for the hosts (repeatable), e.g. DOTNET_PerfMapEnabled=1 for perf
           --results DIR           where the .md/.json reports go (default $TMPDIR/gc-bench-results)
           --work DIR              scratch space: host logs, SQLite files, probe sockets
+          -h, --help              this text (bench/run.sh prints it without building or starting anything)
         durations take ms, s or m (500ms, 20s, 2m)
         """;
 
@@ -105,7 +127,12 @@ public sealed record BenchOptions
                 "--duration" => options with { Duration = ParseDuration(flag, value) },
                 "--rate" => options with { Rate = ParsePositive(flag, value) },
                 "--clients" => options with { Clients = (int)ParsePositive(flag, value) },
+                "--overload" => options with { Overload = ParsePositive(flag, value) },
+                "--workers" => options with { Workers = (int)ParsePositive(flag, value) },
                 "--warmup" => options with { Warmup = ParseDuration(flag, value, allowZero: true) },
+                "--warmup-max" => options with { WarmupMax = ParseDuration(flag, value, allowZero: true) },
+                "--warmup-clients" => options with { WarmupClients = (int)ParsePositive(flag, value) },
+                "--signup-clients" => options with { SignupClients = (int)ParsePositive(flag, value) },
                 "--raw-duration" => options with { RawDuration = ParseDuration(flag, value) },
                 "--bus-publishers" => options with { BusPublishers = (int)ParsePositive(flag, value) },
                 "--db-connections" => options with { DbConnections = (int)ParsePositive(flag, value) },
@@ -124,6 +151,8 @@ public sealed record BenchOptions
 
         if (options.Modes.Count == 0)
             throw new UsageException("--modes names no mode");
+        if (options.WarmupMax < options.Warmup)
+            options = options with { WarmupMax = options.Warmup };
         return options;
     }
 

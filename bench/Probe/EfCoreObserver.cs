@@ -65,9 +65,12 @@ sealed class EfCoreObserver : IObserver<System.Diagnostics.DiagnosticListener>, 
         return 0;
     }
 
+    // File name per data source, computed once: the probe must not allocate per statement in the host it measures.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SqliteNames = new(StringComparer.Ordinal);
+
     static string DatabaseName(DbConnection? connection) => connection switch
     {
-        SqliteConnection sqlite => Path.GetFileNameWithoutExtension(sqlite.DataSource),
+        SqliteConnection sqlite => SqliteNames.GetOrAdd(sqlite.DataSource, static source => Path.GetFileNameWithoutExtension(source)),
         null => "",
         _ => connection.Database,
     };

@@ -10,7 +10,11 @@ namespace GlobalCommerce.Bench.Probe;
 // Exact counts from inside a host, for what no server can count for us: messages on the in-memory bus and commits in
 // SQLite files. Bus messages come from MassTransit's own meter; SQLite write commits from sqlite3_commit_hook, which
 // fires once per committed write transaction (implicit ones included, read-only ones never); SQL statements from EF
-// Core's diagnostic events. The benchmark reads a snapshot over a Unix socket whenever it wants one.
+// Core's diagnostic events; PostgreSQL commands and round trips from Npgsql's own meter (a command = one
+// db.client.operation.duration measurement; a round trip = one flush of Npgsql's write buffer to the socket, which it
+// does exactly once before it waits for the server's answer: COMMIT, SAVEPOINT and a pool reset's DISCARD ALL that
+// travel on their own count, those pipelined in front of a command do not). The benchmark reads a snapshot over a
+// Unix socket whenever it wants one.
 public static class HostProbe
 {
     public const string SocketVariable = "GC_BENCH_PROBE_SOCKET";
@@ -18,6 +22,12 @@ public static class HostProbe
     const string MassTransitMeter = "MassTransit";
     const string MessageTypeTag = "messaging.masstransit.message_type";
     const string EndpointTag = "messaging.masstransit.endpoint";
+    const string NpgsqlMeter = "Npgsql";
+    const string NpgsqlOperation = "db.client.operation.duration";
+    const string NpgsqlBytesWritten = "db.client.operation.npgsql.bytes_written";
+
+    public const string NpgsqlCommands = "npgsql.commands";
+    public const string NpgsqlRoundTrips = "npgsql.roundtrips";
 
     static readonly ConcurrentDictionary<(string Kind, string Key), StrongBox<long>> Counts = new();
 
@@ -52,10 +62,20 @@ public static class HostProbe
             {
                 if (instrument.Meter.Name == MassTransitMeter && instrument is Counter<long> && totals.Contains(instrument.Name))
                     listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == NpgsqlMeter && instrument.Name is NpgsqlOperation or NpgsqlBytesWritten)
+                    listener.EnableMeasurementEvents(instrument);
             },
         };
+        _meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) => CountNpgsql(instrument, tags));
+        _meters.SetMeasurementEventCallback<int>((instrument, _, tags, _) => CountNpgsql(instrument, tags));
         _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument.Meter.Name == NpgsqlMeter)
+            {
+                CountNpgsql(instrument, tags);
+                return;
+            }
+
             var label = "";
             foreach (var tag in tags)
             {
@@ -69,6 +89,34 @@ public static class HostProbe
             Increment(Counter(instrument.Name, label), value);
         });
         _meters.Start();
+    }
+
+    // One event per command or per socket write, keyed by database (from the pool name, the connection string without
+    // its password). The pool name is parsed once per pool: the probe must not allocate per event in the host it measures.
+    static readonly ConcurrentDictionary<string, (StrongBox<long> Commands, StrongBox<long> RoundTrips)> Pools = new(StringComparer.Ordinal);
+
+    static void CountNpgsql(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var pool = "";
+        foreach (var tag in tags)
+        {
+            if (tag.Key.EndsWith("pool.name", StringComparison.Ordinal) && tag.Value is string name)
+                pool = name;
+        }
+
+        var counters = Pools.GetOrAdd(pool, static name =>
+        {
+            var database = "";
+            foreach (var part in name.Split(';'))
+            {
+                var pair = part.Split('=', 2);
+                if (pair.Length == 2 && pair[0].Trim().Equals("Database", StringComparison.OrdinalIgnoreCase))
+                    database = pair[1].Trim();
+            }
+
+            return (Counter(NpgsqlCommands, database), Counter(NpgsqlRoundTrips, database));
+        });
+        Increment(instrument.Name == NpgsqlOperation ? counters.Commands : counters.RoundTrips);
     }
 
     static void Serve(string path)

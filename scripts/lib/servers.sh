@@ -3,7 +3,11 @@
 # Throw-away PostgreSQL / RabbitMQ / Redis instances for the test suite.
 #
 # Source this file, then:
-#   gc_start_postgres DIR   -> exports GC_TEST_POSTGRES
+#   gc_start_postgres DIR [durable]
+#                           -> exports GC_TEST_POSTGRES. The test suite's instance runs without
+#                              durability (fsync, synchronous_commit, full_page_writes off). With
+#                              `durable` (opt-in, used by the benchmark) it runs as production does
+#                              (all three on) and preloads pg_stat_statements when the package has it.
 #   gc_start_rabbitmq DIR   -> exports GC_TEST_RABBITMQ (+ GC_TEST_RABBITMQ_STREAM_PORT, GC_TEST_RABBITMQ_CTL)
 #   gc_start_redis DIR      -> exports GC_TEST_REDIS
 #   gc_start_all DIR        -> the three above under DIR/{postgres,rabbitmq,redis},
@@ -152,8 +156,13 @@ _gc_as_pg() {
 }
 
 gc_start_postgres() {
-    local dir t0 bindir port
+    local dir t0 bindir port profile=${2:-test} note=
     _gc_now_us t0
+    case $profile in
+        test) ;;
+        durable) note=" (durable)" ;;
+        *) _gc_fail "gc_start_postgres: unknown profile '$profile' (only 'durable')"; return 1 ;;
+    esac
     dir=$(_gc_abs "${1:?usage: gc_start_postgres DIR}") || return 1
     bindir=$(_gc_pg_bindir) || { _gc_fail "PostgreSQL binaries (initdb) not found"; return 1; }
     gc_free_port port || return 1
@@ -199,11 +208,20 @@ port = $port
 unix_socket_directories = $sockdirs
 max_connections = 300
 shared_buffers = 256MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 logging_collector = off
 EOF
+    if [[ $profile == durable ]]; then
+        # As in production: every commit waits for its WAL flush.
+        printf '%s\n' '# durable (opt-in): as production runs' 'fsync = on' 'synchronous_commit = on' 'full_page_writes = on' \
+            >>"$data/postgresql.conf"
+        # Debian ships pg_stat_statements in the server package itself (contrib), under the binaries' ../lib.
+        if [[ -f $bindir/../lib/pg_stat_statements.so ]]; then
+            printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" 'pg_stat_statements.max = 10000' \
+                'pg_stat_statements.track_utility = on' >>"$data/postgresql.conf"
+        fi
+    else
+        printf '%s\n' 'fsync = off' 'synchronous_commit = off' 'full_page_writes = off' >>"$data/postgresql.conf"
+    fi
 
     if ! _gc_as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 start >"$dir/pg_ctl.log" 2>&1 \
         || ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30; then
@@ -212,7 +230,7 @@ EOF
     fi
 
     export GC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres"
-    _gc_log "postgres up on 127.0.0.1:$port ($(_gc_since "$t0"))"
+    _gc_log "postgres up on 127.0.0.1:$port$note ($(_gc_since "$t0"))"
 }
 
 _gc_stop_postgres() {  # dir (state already sourced)

@@ -35,13 +35,16 @@ public sealed class HostProcess : IAsyncDisposable
 
     public string ProbeSocket { get; }
 
-    public static HostProcess Start(string name, string dll, string probeDll, string workDirectory, IReadOnlyDictionary<string, string> environment)
+    // name: how the benchmark counts the process (several workers share "worker"); fileStem: its log and probe socket.
+    public static HostProcess Start(string name, string dll, string probeDll, string workDirectory, IReadOnlyDictionary<string, string> environment,
+        string? fileStem = null)
     {
+        fileStem ??= name;
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build output of the {name} host not found; bench/run.sh builds it (dotnet build -c Release).", dll);
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
-        var logPath = Path.Combine(workDirectory, $"{name}.log");
-        var probeSocket = Path.Combine(workDirectory, $"{name}.probe");
+        var logPath = Path.Combine(workDirectory, $"{fileStem}.log");
+        var probeSocket = Path.Combine(workDirectory, $"{fileStem}.probe");
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", address.ToString()])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,

@@ -5,38 +5,50 @@ namespace GlobalCommerce.Bench.OrderLoad.Hosting;
 // The platform under test in one of its two shapes; always started fresh (new databases / data directory).
 public sealed class PlatformHosts : IAsyncDisposable
 {
-    PlatformHosts(BenchMode mode, HostProcess api, HostProcess? worker, string? databasePrefix)
+    PlatformHosts(BenchMode mode, HostProcess api, IReadOnlyList<HostProcess> workers, string? databasePrefix, string? dataDirectory)
     {
         Mode = mode;
         Api = api;
-        Worker = worker;
+        Workers = workers;
         DatabasePrefix = databasePrefix;
+        DataDirectory = dataDirectory;
     }
 
     public BenchMode Mode { get; }
 
     public HostProcess Api { get; }
 
-    public HostProcess? Worker { get; }
+    // Real mode: the worker processes (all named "worker": their CPU and counters add up).
+    public IReadOnlyList<HostProcess> Workers { get; }
 
     // Real mode: every domain database of this run is named DatabasePrefix + domain.
     public string? DatabasePrefix { get; }
 
-    public IEnumerable<HostProcess> All => Worker is null ? [Api] : [Api, Worker];
+    // Embedded mode: the SQLite files, one per domain.
+    public string? DataDirectory { get; }
 
-    public static async Task<PlatformHosts> StartAsync(BenchMode mode, BenchEnvironment environment, string workDirectory,
-        IReadOnlyDictionary<string, string> extra, CancellationToken cancellationToken)
+    public IEnumerable<HostProcess> All => [Api, .. Workers];
+
+    public static async Task<PlatformHosts> StartAsync(BenchMode mode, BenchEnvironment environment, string workDirectory, int workers,
+        IReadOnlyDictionary<string, string> hostEnvironment, CancellationToken cancellationToken)
     {
         var probe = Path.Combine(AppContext.BaseDirectory, "GlobalCommerce.Bench.Probe.dll");
         Directory.CreateDirectory(workDirectory);
-        // Every order comes from the one shopper OrderApi logs in as; the fraud velocity rule and the per-customer order
-        // rate would reject that burst.
-        extra = new Dictionary<string, string>(extra)
+        // Orders run with the platform's own defaults: one customer per order (CustomerPool), so neither the fraud
+        // velocity rule nor the per-customer order rate ever sees more than one order from anyone. Only sign-up, which
+        // happens between the phases and is not measured, is eased: thousands of accounts from one address, each
+        // password hashed with fewer PBKDF2 iterations (nothing on the order path checks a password), and access tokens
+        // that outlive the run. --host-env overrides any of these.
+        var extra = new Dictionary<string, string>
         {
-            ["Commerce__Fraud__VelocityLimitPerHour"] = "100000000",
-            ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "100000000",
-            ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "100000000",
+            ["Commerce__Identity__RateLimits__RegisterPerIp"] = "100000000",
+            ["Commerce__Identity__RateLimits__LoginPerIp"] = "100000000",
+            ["Commerce__Identity__RateLimits__LoginPerAccount"] = "100000000",
+            ["Commerce__Identity__PasswordHashIterations"] = "1000",
+            ["Commerce__Identity__AccessTokenLifetime"] = "04:00:00",
         };
+        foreach (var (key, value) in hostEnvironment)
+            extra[key] = value;
         if (mode == BenchMode.Embedded)
         {
             // The embedded default as shipped (in-memory bus, SQLite, workers in the API process), on an empty data directory.
@@ -46,7 +58,7 @@ public sealed class PlatformHosts : IAsyncDisposable
             await using var guard = new StartGuard(api);
             await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90), cancellationToken);
             guard.Keep();
-            return new PlatformHosts(mode, api, null, null);
+            return new PlatformHosts(mode, api, [], null, data);
         }
 
         environment.RequireServers();
@@ -68,14 +80,30 @@ public sealed class PlatformHosts : IAsyncDisposable
         var apiHost = HostProcess.Start("api", environment.HostDll("Api"), probe, workDirectory,
             new Dictionary<string, string>(common) { ["Commerce__Identity__SigningKeyPath"] = signingKey });
         await using var apiGuard = new StartGuard(apiHost);
-        var worker = HostProcess.Start("worker", environment.HostDll("Workers"), probe, workDirectory, common);
-        await using var workerGuard = new StartGuard(worker);
-        await Task.WhenAll(
-            apiHost.WaitUntilReadyAsync(TimeSpan.FromSeconds(90), cancellationToken),
-            worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90), cancellationToken));
-        apiGuard.Keep();
-        workerGuard.Keep();
-        return new PlatformHosts(mode, apiHost, worker, prefix);
+        var started = new List<HostProcess>();
+        var guards = new List<StartGuard>();
+        try
+        {
+            for (var i = 1; i <= workers; i++)
+            {
+                var worker = HostProcess.Start("worker", environment.HostDll("Workers"), probe, workDirectory, common, workers == 1 ? "worker" : $"worker{i}");
+                started.Add(worker);
+                guards.Add(new StartGuard(worker));
+            }
+
+            await Task.WhenAll([apiHost.WaitUntilReadyAsync(TimeSpan.FromSeconds(90), cancellationToken),
+                .. started.Select(worker => worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90), cancellationToken))]);
+            apiGuard.Keep();
+            foreach (var guard in guards)
+                guard.Keep();
+        }
+        finally
+        {
+            foreach (var guard in guards)
+                await guard.DisposeAsync();
+        }
+
+        return new PlatformHosts(mode, apiHost, started, prefix, null);
     }
 
     public void ThrowIfExited()
@@ -86,12 +114,12 @@ public sealed class PlatformHosts : IAsyncDisposable
 
     public string Describe() => Mode == BenchMode.Embedded
         ? string.Create(CultureInfo.InvariantCulture, $"embedded default: one API process (pid {Api.Pid}) with in-memory bus + SQLite")
-        : string.Create(CultureInfo.InvariantCulture, $"real mode: API (pid {Api.Pid}, Commerce__Mode=Distributed) + 1 worker (pid {Worker!.Pid}) on RabbitMQ + PostgreSQL, databases {DatabasePrefix}*");
+        : string.Create(CultureInfo.InvariantCulture,
+            $"real mode: API (pid {Api.Pid}, Commerce__Mode=Distributed) + {Workers.Count} worker{(Workers.Count == 1 ? "" : "s")} (pid {string.Join(", ", Workers.Select(w => w.Pid))}) on RabbitMQ + PostgreSQL (durable), databases {DatabasePrefix}*");
 
     public async ValueTask DisposeAsync()
     {
-        if (Worker is not null)
-            await Worker.DisposeAsync();
+        await Task.WhenAll(Workers.Select(worker => worker.DisposeAsync().AsTask()));
         await Api.DisposeAsync();
     }
 

@@ -7,14 +7,15 @@ namespace GlobalCommerce.Bench.OrderLoad.Load;
 // orders: by then the answer to "does it sustain this rate" is no, and a longer backlog would only take minutes to
 // drain and spill into the next phase. Closed loop keeps N customers busy, each submitting its next order only once
 // its previous one has ended, which finds the maximum the platform sustains.
-public sealed class LoadGenerator(OrderApi api, OrderTracker tracker, ProductPicker products, BenchOptions options)
+public sealed class LoadGenerator(OrderApi api, OrderTracker tracker, ProductPicker products, CustomerPool customers, BenchOptions options)
 {
-    public async Task OpenLoopAsync(PhaseRecorder recorder, double perSecond, TimeSpan duration, CancellationToken cancellationToken)
+    // maxBacklog null: never stop early (the overload phase, which measures what is still completed).
+    public async Task OpenLoopAsync(PhaseRecorder recorder, double perSecond, TimeSpan duration, TimeSpan? maxBacklog, CancellationToken cancellationToken)
     {
         var posts = new List<Task>();
         var outstanding = 0;
         long sent = 0;
-        var backlogLimit = (long)Math.Max(perSecond * options.MaxBacklog.TotalSeconds, 1);
+        var backlogLimit = maxBacklog is { } backlog ? (long)Math.Max(perSecond * backlog.TotalSeconds, 1) : long.MaxValue;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
         {
@@ -102,14 +103,29 @@ public sealed class LoadGenerator(OrderApi api, OrderTracker tracker, ProductPic
             return null;
         }
 
+        var customer = customers.TakeFresh();
+        if (customer is null && recorder.SignUpInline)
+            customer = await customers.SignUpOneAsync(cancellationToken);
+        if (customer is null)
+        {
+            customer = customers.TakeReused() ?? throw new InvalidOperationException("no customer signed up at all");
+            recorder.CustomerReused();
+        }
+
         recorder.Submitting();
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var orderId = await api.SubmitAsync(productId, cancellationToken);
+            var orderId = await api.SubmitAsync(customer, productId, cancellationToken);
             var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             recorder.AcceptedOne();
-            return tracker.Track(orderId, recorder, started, milliseconds);
+            return tracker.Track(orderId, productId, customer, recorder, started, milliseconds);
+        }
+        catch (OrderRefusedException refused)
+        {
+            // Shed at the door: the product unit was not taken.
+            products.Return(productId);
+            recorder.ShedOne(refused.Status);
         }
         catch (OrderApiException exception)
         {

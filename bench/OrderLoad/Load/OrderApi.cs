@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
@@ -22,11 +23,14 @@ public sealed class OrderApi : IDisposable
             BaseAddress = address,
             Timeout = TimeSpan.FromSeconds(30),
         };
+        // As the TLS-terminating proxy in front of a real-mode API tells it (the API believes this from loopback only):
+        // the distributed mode otherwise redirects plain HTTP to HTTPS (Commerce:Http:RequireHttps).
+        _http.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
     }
 
-    // Orders need a shopper's token: register one account (real mode seeds none) and log in once. Its access token
-    // lives 15 minutes, longer than a run; the login rate limit never sees order traffic.
-    public async Task SignInAsync(CancellationToken cancellationToken)
+    // A new shopper, as a customer's client creates one: register, then log in for an access token. The benchmark does
+    // this before the phases that are measured (CustomerPool), never inside them.
+    public async Task<Customer> SignUpAsync(CancellationToken cancellationToken)
     {
         var email = $"bench-{Guid.NewGuid():N}@example.test";
         var credentials = string.Create(CultureInfo.InvariantCulture, $$"""{"email":"{{email}}","password":"Bench-Lantern-42"}""");
@@ -39,8 +43,7 @@ public sealed class OrderApi : IDisposable
         if (login.StatusCode != HttpStatusCode.OK)
             throw new OrderApiException($"login answered {(int)login.StatusCode}");
         using var json = await JsonDocument.ParseAsync(await login.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
-            "Bearer", json.RootElement.GetProperty("accessToken").GetString());
+        return new Customer(email, new AuthenticationHeaderValue("Bearer", json.RootElement.GetProperty("accessToken").GetString()));
     }
 
     public async Task<IReadOnlyList<Product>> ProductsAsync(CancellationToken cancellationToken)
@@ -51,9 +54,10 @@ public sealed class OrderApi : IDisposable
             product.GetProperty("id").GetGuid(), product.GetProperty("sku").GetString()!, product.GetProperty("available").GetInt32()))];
     }
 
-    // One line of quantity 1 from the signed-in shopper (the hosts run with the fraud velocity rule raised), and a card
-    // that always succeeds: every order should end Completed.
-    public async Task<Guid> SubmitAsync(Guid productId, CancellationToken cancellationToken)
+    // One line of quantity 1 from the given customer (one order per customer: the fraud rule's velocity count stays at
+    // one, as it would for real shoppers), and a card that always succeeds: every order should end Completed.
+    // 503 (admission control) and 429 (rate limit) are refusals at the door: OrderRefusedException, not a failure.
+    public async Task<Guid> SubmitAsync(Customer customer, Guid productId, CancellationToken cancellationToken)
     {
         var body = string.Create(CultureInfo.InvariantCulture, $$"""
             {"items":[{"productId":"{{productId}}","quantity":1}],"shippingAddress":{"name":"Bench Customer","line1":"1 Load Street","city":"Berlin","postalCode":"10115","country":"DE"},"paymentToken":"tok_visa"}
@@ -64,7 +68,10 @@ public sealed class OrderApi : IDisposable
         };
         // As a careful client would: a retry of this request could never create a second order.
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        request.Headers.Authorization = customer.Authorization;
         using var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+            throw new OrderRefusedException((int)response.StatusCode);
         if (response.StatusCode != HttpStatusCode.Accepted)
             throw new OrderApiException($"POST answered {(int)response.StatusCode}");
         var location = response.Headers.Location?.OriginalString
@@ -72,9 +79,12 @@ public sealed class OrderApi : IDisposable
         return Guid.Parse(location.AsSpan(location.LastIndexOf('/') + 1));
     }
 
-    public async Task<OrderStatus?> GetAsync(Guid orderId, CancellationToken cancellationToken)
+    // Null when the answer is not 200 (404: the platform does not know the order).
+    public async Task<OrderStatus?> GetAsync(Customer customer, Guid orderId, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri($"/api/orders/{orderId}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/orders/{orderId}", UriKind.Relative));
+        request.Headers.Authorization = customer.Authorization;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
             return null;
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -93,6 +103,9 @@ public sealed class OrderApi : IDisposable
 
 public sealed record Product(Guid Id, string Sku, int Available);
 
+// A signed-up shopper and its access token.
+public sealed record Customer(string Email, AuthenticationHeaderValue Authorization);
+
 public sealed record Transition(string To, DateTimeOffset At);
 
 // History and submission time are read only once the order has ended; until then only the state matters.
@@ -102,3 +115,9 @@ public sealed record OrderStatus(string State, DateTimeOffset SubmittedAt, IRead
 }
 
 public sealed class OrderApiException(string message) : Exception(message);
+
+// The door refused the order (503 admission control, 429 rate limit): shed load, nothing was stored.
+public sealed class OrderRefusedException(int status) : Exception($"POST answered {status}")
+{
+    public int Status { get; } = status;
+}

@@ -2,7 +2,8 @@ namespace GlobalCommerce.Bench.OrderLoad.Load;
 
 // One finished order, timed by the platform's own clock: submittedAt is stamped by the API while it handles the POST,
 // each history entry when the saga made the transition. No polling delay leaks into these numbers.
-public sealed record OrderOutcome(string State, double PostMilliseconds, DateTimeOffset? SubmittedAt, DateTimeOffset? EndedAt, double[] StepMilliseconds, int Polls)
+public sealed record OrderOutcome(Guid OrderId, Guid ProductId, string State, double PostMilliseconds, DateTimeOffset? SubmittedAt, DateTimeOffset? EndedAt,
+    double[] StepMilliseconds, int Polls)
 {
     // The saga's happy path; each step is the time from reaching one state to reaching the next.
     public static readonly string[] Path = ["Pending", "AwaitingFraudCheck", "AwaitingPayment", "Confirmed", "Completed"];
@@ -14,7 +15,7 @@ public sealed record OrderOutcome(string State, double PostMilliseconds, DateTim
 
     public double EndToEndMilliseconds => SubmittedAt is { } submitted && EndedAt is { } ended ? (ended - submitted).TotalMilliseconds : double.NaN;
 
-    public static OrderOutcome From(OrderStatus status, double postMilliseconds, int polls)
+    public static OrderOutcome From(Guid orderId, Guid productId, OrderStatus status, double postMilliseconds, int polls)
     {
         var reached = Path.Select(state => status.History.FirstOrDefault(t => t.To == state)?.At).ToArray();
         var steps = new double[Path.Length];
@@ -26,11 +27,11 @@ public sealed record OrderOutcome(string State, double PostMilliseconds, DateTim
         }
 
         var ended = status.History.LastOrDefault(t => OrderStatus.IsTerminal(t.To))?.At;
-        return new OrderOutcome(status.State, postMilliseconds, status.SubmittedAt, ended, steps, polls);
+        return new OrderOutcome(orderId, productId, status.State, postMilliseconds, status.SubmittedAt, ended, steps, polls);
     }
 
     public const string UnfinishedState = "Unfinished";
 
-    public static OrderOutcome Unfinished(double postMilliseconds, int polls) =>
-        new(UnfinishedState, postMilliseconds, null, null, [.. Path.Select(_ => double.NaN)], polls);
+    public static OrderOutcome Unfinished(Guid orderId, Guid productId, double postMilliseconds, int polls) =>
+        new(orderId, productId, UnfinishedState, postMilliseconds, null, null, [.. Path.Select(_ => double.NaN)], polls);
 }

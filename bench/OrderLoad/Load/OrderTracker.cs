@@ -20,6 +20,11 @@ public sealed class OrderTracker : IAsyncDisposable
     readonly Task[] _pollers;
     readonly CancellationTokenSource _stop = new();
     int _nextShard;
+
+    // Orders a drain gave up on, with their customer: the books check asks about them once more at the end.
+    readonly ConcurrentDictionary<Guid, Customer> _abandoned = new();
+
+    public IReadOnlyDictionary<Guid, Customer> Abandoned => _abandoned;
     double _typicalMilliseconds = 100;
 
     public OrderTracker(OrderApi api, int pollers, TimeSpan interval)
@@ -32,9 +37,9 @@ public sealed class OrderTracker : IAsyncDisposable
 
     public int InFlight => _shards.Sum(shard => shard.Count);
 
-    public Task<OrderOutcome> Track(Guid orderId, PhaseRecorder recorder, long postStarted, double postMilliseconds)
+    public Task<OrderOutcome> Track(Guid orderId, Guid productId, Customer customer, PhaseRecorder recorder, long postStarted, double postMilliseconds)
     {
-        var tracked = new Tracked(orderId, recorder, postStarted, postMilliseconds)
+        var tracked = new Tracked(orderId, productId, customer, recorder, postStarted, postMilliseconds)
         {
             NextPoll = postStarted + Ticks(Math.Min(Volatile.Read(ref _typicalMilliseconds), FirstPollCap)),
         };
@@ -57,7 +62,8 @@ public sealed class OrderTracker : IAsyncDisposable
             {
                 if (!shard.TryRemove(tracked.OrderId, out _))
                     continue;
-                var outcome = OrderOutcome.Unfinished(tracked.PostMilliseconds, tracked.Polls);
+                var outcome = OrderOutcome.Unfinished(tracked.OrderId, tracked.ProductId, tracked.PostMilliseconds, tracked.Polls);
+                _abandoned[tracked.OrderId] = tracked.Customer;
                 tracked.Recorder.Record(outcome);
                 tracked.Done.TrySetResult(outcome);
                 abandoned++;
@@ -99,7 +105,7 @@ public sealed class OrderTracker : IAsyncDisposable
         OrderStatus? status;
         try
         {
-            status = await _api.GetAsync(tracked.OrderId, cancellationToken);
+            status = await _api.GetAsync(tracked.Customer, tracked.OrderId, cancellationToken);
         }
         catch (HttpRequestException)
         {
@@ -122,7 +128,7 @@ public sealed class OrderTracker : IAsyncDisposable
 
         if (!shard.TryRemove(tracked.OrderId, out _))
             return;
-        var outcome = OrderOutcome.From(status, tracked.PostMilliseconds, tracked.Polls);
+        var outcome = OrderOutcome.From(tracked.OrderId, tracked.ProductId, status, tracked.PostMilliseconds, tracked.Polls);
         if (double.IsFinite(outcome.EndToEndMilliseconds))
             Volatile.Write(ref _typicalMilliseconds, 0.9 * Volatile.Read(ref _typicalMilliseconds) + 0.1 * outcome.EndToEndMilliseconds);
         tracked.Recorder.Record(outcome);
@@ -131,9 +137,13 @@ public sealed class OrderTracker : IAsyncDisposable
 
     static long Ticks(double milliseconds) => (long)(milliseconds / 1000 * Stopwatch.Frequency);
 
-    sealed class Tracked(Guid orderId, PhaseRecorder recorder, long postStarted, double postMilliseconds)
+    sealed class Tracked(Guid orderId, Guid productId, Customer customer, PhaseRecorder recorder, long postStarted, double postMilliseconds)
     {
         public Guid OrderId { get; } = orderId;
+
+        public Guid ProductId { get; } = productId;
+
+        public Customer Customer { get; } = customer;
 
         public PhaseRecorder Recorder { get; } = recorder;
 

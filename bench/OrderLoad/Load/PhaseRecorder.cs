@@ -5,7 +5,7 @@ namespace GlobalCommerce.Bench.OrderLoad.Load;
 
 // Everything one phase observed from the client side; thread-safe, written by senders and pollers. The load window
 // runs from construction until the generator stops starting orders (Close); throughput and cores are measured in it.
-public sealed class PhaseRecorder(string name, CpuMonitor cpu)
+public sealed class PhaseRecorder(string name, CpuMonitor cpu, bool signUpInline = false)
 {
     readonly Lock _window = new();
     readonly ConcurrentQueue<double> _generatorLag = new();
@@ -18,6 +18,12 @@ public sealed class PhaseRecorder(string name, CpuMonitor cpu)
     long _completed;
     long _unfinished;
     long _polls;
+    long _shed503;
+    long _shed429;
+    long _customersReused;
+
+    // Unmeasured phases (the warm-up) sign up a customer inline when none is ready.
+    public bool SignUpInline { get; } = signUpInline;
 
     public string Name { get; } = name;
 
@@ -63,6 +69,25 @@ public sealed class PhaseRecorder(string name, CpuMonitor cpu)
     public long Polls => Interlocked.Read(ref _polls);
 
     public long PostErrors => _postErrors.Values.Sum();
+
+    // Refused at the door (503 admission control, 429 rate limit): shed, not failed; nothing was stored.
+    public long Shed503 => Interlocked.Read(ref _shed503);
+
+    public long Shed429 => Interlocked.Read(ref _shed429);
+
+    public long Shed => Shed503 + Shed429;
+
+    public long CustomersReused => Interlocked.Read(ref _customersReused);
+
+    public void ShedOne(int status)
+    {
+        if (status == 429)
+            Interlocked.Increment(ref _shed429);
+        else
+            Interlocked.Increment(ref _shed503);
+    }
+
+    public void CustomerReused() => Interlocked.Increment(ref _customersReused);
 
     public IReadOnlyDictionary<string, int> PostErrorReasons => _postErrors;
 

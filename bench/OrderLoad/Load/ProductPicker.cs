@@ -29,6 +29,12 @@ public sealed class ProductPicker
         }
     }
 
+    public void Return(Guid productId)
+    {
+        lock (_gate)
+            _left[Array.IndexOf(_ids, productId)]++;
+    }
+
     public Guid? Take()
     {
         lock (_gate)

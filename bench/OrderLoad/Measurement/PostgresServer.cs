@@ -47,6 +47,54 @@ public sealed class PostgresServer(string connectionString, string dataDirectory
         return new WalCommits(Count(output, "Transaction/COMMIT"), Count(output, "Transaction/ABORT"));
     }
 
+    // pg_stat_statements, when bench/run.sh's server preloads it (servers.sh's durable profile, if the package has it):
+    // exact per-statement call counts, kept in shared memory as each statement ends (no statistics-flush delay).
+    public async Task<bool> EnableStatementStatsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var loaded = new NpgsqlCommand("SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'", connection))
+        {
+            if (!(bool)(await loaded.ExecuteScalarAsync(cancellationToken))!)
+                return false;
+        }
+
+        await using var create = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task ResetStatementStatsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var reset = new NpgsqlCommand("SELECT pg_stat_statements_reset()", connection);
+        await reset.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // Calls since the last reset in the databases whose name starts with the prefix (the platform's, not ours).
+    public async Task<StatementStats> ReadStatementStatsAsync(string databasePrefix, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            SELECT d.datname, s.calls, left(regexp_replace(s.query, '\s+', ' ', 'g'), 120)
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE left(d.datname, length(@prefix)) = @prefix
+            """, connection);
+        command.Parameters.AddWithValue("prefix", databasePrefix);
+        var byDatabase = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byStatement = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var database = reader.GetString(0)[databasePrefix.Length..];
+            var calls = reader.GetInt64(1);
+            byDatabase[database] = byDatabase.GetValueOrDefault(database) + calls;
+            var statement = $"{database}: {reader.GetString(2)}";
+            byStatement[statement] = byStatement.GetValueOrDefault(statement) + calls;
+        }
+
+        return new StatementStats(byDatabase.Values.Sum(), byDatabase, byStatement);
+    }
+
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken, string database = "postgres")
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database, Pooling = false };
@@ -64,3 +112,5 @@ public sealed class PostgresServer(string connectionString, string dataDirectory
 }
 
 public sealed record WalCommits(long Commits, long Aborts);
+
+public sealed record StatementStats(long Calls, IReadOnlyDictionary<string, long> ByDatabase, IReadOnlyDictionary<string, long> ByStatement);

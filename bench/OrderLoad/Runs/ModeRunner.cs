@@ -6,7 +6,9 @@ using GlobalCommerce.Bench.OrderLoad.Measurement;
 namespace GlobalCommerce.Bench.OrderLoad.Runs;
 
 // One platform shape, start to finish: the raw baselines first (while nothing else runs), then the platform on
-// fresh databases, an unmeasured warm-up, the fixed-rate phase and the maximum phase.
+// fresh databases, an unmeasured warm-up (until the JIT has settled), and three measured phases, each on customers
+// signed up before it: max (closed loop: the capacity), fixed (--rate offered, open loop: the latency), overload
+// (--overload times the measured capacity offered, open loop: the goodput). Last, the books of every order.
 public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnvironment environment)
 {
     public async Task<ModeResult> RunAsync(CancellationToken cancellationToken)
@@ -18,11 +20,16 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         cpu.Watch(ProcessNames.LoadGenerator, Environment.ProcessId, tree: false);
 
         PostgresServer? postgres = null;
+        string? statementNote = null;
+        var statementStats = false;
         if (mode == BenchMode.Real)
         {
             environment.RequireServers();
             postgres = new PostgresServer(environment.Postgres!, environment.PostgresDataDirectory!, environment.PostgresBinDirectory!);
             await postgres.KeepWalAsync(cancellationToken);
+            statementStats = await postgres.EnableStatementStatsAsync(cancellationToken);
+            if (!statementStats)
+                statementNote = "pg_stat_statements is not preloaded on this server (servers.sh's durable profile preloads it when the package has it)";
             cpu.Watch(ProcessNames.Postgres, postgres.PostmasterPid, tree: true);
             cpu.Watch(ProcessNames.RabbitMq, (await BrokerCounters.ReadAsync(environment.RabbitMqEval!, cancellationToken)).BeamPid, tree: true);
         }
@@ -44,47 +51,96 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
             return new ModeResult(mode, "raw baselines only", bus, database, [], [], work);
 
         Say(name, "starting the platform ...");
-        await using var hosts = await PlatformHosts.StartAsync(mode, environment, work, options.HostEnvironment, cancellationToken);
+        var workers = mode == BenchMode.Real ? options.Workers : 0;
+        await using var hosts = await PlatformHosts.StartAsync(mode, environment, work, workers, options.HostEnvironment, cancellationToken);
         foreach (var host in hosts.All)
             cpu.Watch(host.Name, host.Pid, tree: false);
         Say(name, hosts.Describe());
 
         using var api = new OrderApi(hosts.Api.Address);
-        await api.SignInAsync(cancellationToken);
+        var customers = new CustomerPool(api, options.SignupClients);
         await using var tracker = new OrderTracker(api, options.Pollers, options.PollInterval);
         var products = new ProductPicker(await PlentifulProductsAsync(api, cancellationToken));
         Say(name, $"ordering from {products.Skus.Count} products with >= 1000 in stock: {string.Join(", ", products.Skus)}");
-        var generator = new LoadGenerator(api, tracker, products, options);
-        var phases = new PhaseRunner(name, options, hosts, tracker, cpu, postgres, environment.RabbitMqEval);
+        var books = await Books.CaptureAsync(hosts, postgres, cancellationToken);
+        var generator = new LoadGenerator(api, tracker, products, customers, options);
+        var phases = new PhaseRunner(name, options, hosts, tracker, cpu, postgres, environment.RabbitMqEval, statementStats);
 
         // Gentle on purpose: a cold platform (JIT, pools, EF models) must not start the measured phases with a backlog.
-        // And long enough: tiered compilation recompiles every hot method once more after its first 30 calls, which on
-        // a small machine competes with the load for a while; the warm-up lasts until the hosts' JIT has settled.
-        if (options.Warmup > TimeSpan.Zero)
+        // And long enough: tiered compilation recompiles every hot method once more after its first 30 calls (and again
+        // after its instrumented tier with dynamic PGO), which on a small machine competes with the load for a while;
+        // the warm-up lasts at least --warmup, then until the hosts' JIT has settled, at most --warmup-max. It signs up
+        // its customers as it goes (nothing here is measured), so the sign-up code is warm too.
+        WarmupResult? warmup = null;
+        var warmupRate = 1.0;
+        if (options.WarmupMax > TimeSpan.Zero)
         {
-            var clients = Math.Min(options.Clients, 8);
+            var clients = Math.Min(options.Clients, options.WarmupClients);
             using var settled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var watch = WaitForJitToSettleAsync(name, hosts, options.Warmup, settled, cancellationToken);
-            await phases.RunAsync("warmup", $"{clients} clients", MaxWarmup, measured: false,
-                recorder => generator.ClosedLoopAsync(recorder, clients, MaxWarmup, cancellationToken, settled.Token), cancellationToken);
+            await phases.RunAsync("warmup", $"{clients} clients", options.WarmupMax, measured: false,
+                recorder => generator.ClosedLoopAsync(recorder, clients, options.WarmupMax, cancellationToken, settled.Token), cancellationToken);
             await settled.CancelAsync();
-            await watch;
+            var ended = await watch;
+            var recorder = phases.Last!;
+            var seconds = (recorder.EndedAt!.Value - recorder.StartedAt).TotalSeconds;
+            warmupRate = Math.Max(recorder.Completed / Math.Max(seconds, 1), 1);
+            var jit = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))))
+                .ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
+                .ToDictionary(entry => entry.Key.Split(' ')[0], entry => entry.Value, StringComparer.Ordinal);
+            warmup = new WarmupResult(seconds, recorder.Completed, ended, jit);
         }
 
-        var fixedRate = await phases.RunAsync("fixed", $"{options.Rate:0}/s open loop", options.Duration, measured: true,
-            recorder => generator.OpenLoopAsync(recorder, options.Rate, options.Duration, cancellationToken), cancellationToken);
+        // Max: as many customers as the capacity could possibly use. The warm-up's rate with fewer clients, scaled by the
+        // client count, bounded by the warm-up's own roofline (CPU per order on these cores) once the JIT is quiet.
+        var maxRate = warmupRate * Math.Max(1.0, (double)options.Clients / Math.Min(options.Clients, options.WarmupClients));
+        if (phases.Last is { EndCpu: { } end } last && last.Completed > 0)
+        {
+            var cpuPerOrder = cpu.Names.Where(n => n != CpuMonitor.Other).Sum(n => end.SecondsSince(last.StartCpu, n)) / last.Completed;
+            maxRate = Math.Min(maxRate, Math.Max(2 * Environment.ProcessorCount / cpuPerOrder, warmupRate * 1.5));
+        }
+
+        await customers.TopUpAsync(name, "max", (int)Math.Ceiling(maxRate * 1.25 * options.Duration.TotalSeconds) + 2 * options.Clients,
+            options.ProgressInterval, cancellationToken);
         var maximum = await phases.RunAsync("max", $"{options.Clients} clients closed loop", options.Duration, measured: true,
             recorder => generator.ClosedLoopAsync(recorder, options.Clients, options.Duration, cancellationToken), cancellationToken);
 
+        await customers.TopUpAsync(name, "fixed", (int)Math.Ceiling(options.Rate * options.Duration.TotalSeconds) + 10, options.ProgressInterval, cancellationToken);
+        var fixedRate = await phases.RunAsync("fixed", $"{options.Rate:0}/s open loop", options.Duration, measured: true,
+            recorder => generator.OpenLoopAsync(recorder, options.Rate, options.Duration, options.MaxBacklog, cancellationToken), cancellationToken);
+
+        var overloadRate = Math.Max(options.Overload * maximum!.CompletedPerSecond, 1);
+        await customers.TopUpAsync(name, "overload", (int)Math.Ceiling(overloadRate * options.Duration.TotalSeconds) + 10, options.ProgressInterval, cancellationToken);
+        var overload = await phases.RunAsync("overload", $"{overloadRate:0}/s open loop ({options.Overload:0.#}× max)", options.Duration, measured: true,
+            recorder => generator.OpenLoopAsync(recorder, overloadRate, options.Duration, maxBacklog: null, cancellationToken), cancellationToken);
+
+        Say(name, "checking the books (every order of the run: lost, doubled, stuck, stock) ...");
+        var report = await books.CheckAsync([.. phases.AllOutcomes], api, tracker, options.DrainTimeout, TimeSpan.FromSeconds(30),
+            line => Say(name, line), cancellationToken);
+        Say(name, $"books: {report.Summary}");
+        foreach (var violation in report.Violations.Take(20))
+            Say(name, $"  {violation}");
+
+        string[] processes = mode == BenchMode.Real
+            ? [ProcessNames.LoadGenerator, ProcessNames.Api, ProcessNames.Worker, ProcessNames.Postgres, ProcessNames.RabbitMq]
+            : [ProcessNames.LoadGenerator, ProcessNames.Api];
+        PhaseResult WithLimits(PhaseResult phase) => Limits.Apply(phase, bus, database) with { Roofline = Roofline.Of(phase, processes) };
         return new ModeResult(mode, hosts.Describe(), bus, database,
-            [Limits.Apply(fixedRate!, bus, database), Limits.Apply(maximum!, bus, database)],
-            products.Skus, work);
+            [WithLimits(maximum), WithLimits(fixedRate!), WithLimits(overload!)], products.Skus, work)
+        {
+            Workers = workers,
+            Warmup = warmup,
+            CustomersSignedUp = customers.SignedUp,
+            SignupSeconds = customers.SignupSeconds,
+            Books = report,
+            StatementStatsNote = statementNote,
+        };
     }
 
-    static readonly TimeSpan MaxWarmup = TimeSpan.FromSeconds(60);
     const int SettledJitMethodsPer2Seconds = 20;
 
-    static async Task WaitForJitToSettleAsync(string mode, PlatformHosts hosts, TimeSpan minimum, CancellationTokenSource settled,
+    // Returns how the warm-up ended.
+    static async Task<string> WaitForJitToSettleAsync(string mode, PlatformHosts hosts, TimeSpan minimum, CancellationTokenSource settled,
         CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -98,9 +154,10 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
                     .Sum(entry => entry.Value);
                 if (previous is { } before && clock.Elapsed >= minimum && compiled - before < SettledJitMethodsPer2Seconds)
                 {
-                    Say(mode, $"warm-up: the JIT has settled ({compiled - before} methods compiled in the last 2 s) after {clock.Elapsed.TotalSeconds:0} s");
+                    var how = $"the JIT settled ({compiled - before} methods compiled in the last 2 s) after {clock.Elapsed.TotalSeconds:0} s";
+                    Say(mode, $"warm-up: {how}");
                     await settled.CancelAsync();
-                    return;
+                    return how;
                 }
 
                 previous = compiled;
@@ -109,8 +166,10 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         }
         catch (OperationCanceledException) when (settled.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            Say(mode, "warm-up: the JIT was still busy after the longest warm-up; measuring anyway");
         }
+
+        Say(mode, "warm-up: the JIT was still busy after the longest warm-up (--warmup-max); measuring anyway");
+        return "the JIT was still busy at --warmup-max";
     }
 
     static async Task<IReadOnlyList<Product>> PlentifulProductsAsync(OrderApi api, CancellationToken cancellationToken)

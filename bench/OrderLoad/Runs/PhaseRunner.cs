@@ -5,21 +5,32 @@ using GlobalCommerce.Bench.OrderLoad.Measurement;
 
 namespace GlobalCommerce.Bench.OrderLoad.Runs;
 
-// One phase: counters before, load with a progress line every few seconds, drain (every accepted order ends), settle
-// (the last orders' trailing messages, e.g. the shipment notice after Completed), counters after. Per-order costs
-// are the differences divided by the orders accepted in the phase, so each phase is charged for all its own work.
+// One phase: counters before (pg_stat_statements reset first), load with a progress line every few seconds, drain
+// (every accepted order ends), settle (the last orders' trailing messages, e.g. the shipment notice after Completed),
+// counters after. Per-order costs are the differences divided by the orders accepted in the phase, so each phase is
+// charged for all its own work.
 public sealed class PhaseRunner(string mode, BenchOptions options, PlatformHosts hosts, OrderTracker tracker, CpuMonitor cpu,
-    PostgresServer? postgres, string? rabbitMqEval)
+    PostgresServer? postgres, string? rabbitMqEval, bool statementStats)
 {
     // Orders the previous phase gave up on are still somewhere in the platform, competing with this phase's.
     long _carriedOver;
+
+    readonly List<PhaseRecorder> _recorders = [];
+
+    // Every phase's orders, the warm-up's included: the books check at the end looks at all of them.
+    public IEnumerable<Load.OrderOutcome> AllOutcomes => _recorders.SelectMany(recorder => recorder.Outcomes);
+
+    public PhaseRecorder? Last => _recorders.LastOrDefault();
 
     public async Task<PhaseResult?> RunAsync(string name, string offered, TimeSpan duration, bool measured,
         Func<PhaseRecorder, Task> load, CancellationToken cancellationToken)
     {
         hosts.ThrowIfExited();
+        if (measured && statementStats)
+            await postgres!.ResetStatementStatsAsync(cancellationToken);
         var before = measured ? await SnapshotAsync(cancellationToken) : null;
-        var recorder = new PhaseRecorder(name, cpu);
+        var recorder = new PhaseRecorder(name, cpu, signUpInline: !measured);
+        _recorders.Add(recorder);
         var clock = Stopwatch.StartNew();
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = ProgressAsync(recorder, clock, recorder.StartCpu, stopProgress.Token);
@@ -41,7 +52,8 @@ public sealed class PhaseRunner(string mode, BenchOptions options, PlatformHosts
         await SettleAsync(cancellationToken);
         var after = await SnapshotAsync(cancellationToken);
         WalCommits? wal = postgres is not null ? await postgres.CountCommitsAsync(before!.Wal!, after.Wal!, cancellationToken) : null;
-        return PhaseSummary.Summarize(name, offered, duration, recorder, before!, after, wal) with { CarriedOver = carriedOver };
+        var statements = statementStats ? await postgres!.ReadStatementStatsAsync(hosts.DatabasePrefix!, cancellationToken) : null;
+        return PhaseSummary.Summarize(name, offered, duration, recorder, before!, after, wal, statements) with { CarriedOver = carriedOver };
     }
 
     async Task ProgressAsync(PhaseRecorder recorder, Stopwatch clock, CpuSample start, CancellationToken cancellationToken)
@@ -67,7 +79,7 @@ public sealed class PhaseRunner(string mode, BenchOptions options, PlatformHosts
         var cores = string.Join(" ", cpu.Names.Select(name => $"{Short(name)} {to.CoresSince(from, name):0.00}"));
         RunsConsole.Progress(mode, recorder.Name,
             $"{clock.Elapsed.TotalSeconds,5:0.0}s submitted {recorder.Submitted,6} completed {recorder.Completed,6} "
-            + $"failed {recorder.Failed,3} unfinished {recorder.Unfinished,4} in-flight {recorder.InFlight,5} post-errors {recorder.PostErrors,3} | "
+            + $"failed {recorder.Failed,3} unfinished {recorder.Unfinished,4} in-flight {recorder.InFlight,5} shed {recorder.Shed,4} post-errors {recorder.PostErrors,3} | "
             + $"cores {cores} | machine {to.MachineBusySince(from):P0}{(note is null ? "" : " | " + note)}");
     }
 

@@ -6,7 +6,7 @@ namespace GlobalCommerce.Bench.OrderLoad.Runs;
 public static class PhaseSummary
 {
     public static PhaseResult Summarize(string name, string offered, TimeSpan duration, PhaseRecorder recorder,
-        Snapshot before, Snapshot after, WalCommits? wal)
+        Snapshot before, Snapshot after, WalCommits? wal, StatementStats? statements)
     {
         var outcomes = recorder.Outcomes.ToList();
         var completed = outcomes.Where(outcome => outcome.IsCompleted).ToList();
@@ -46,7 +46,17 @@ public static class PhaseSummary
             Aborts: wal?.Aborts,
             ByDatabasePerOrder: PerOrder(probe.ByKey(Meters.SqliteCommits), orders),
             StatementsPerOrder: probe.Total(Meters.Statements) / orders,
-            StatementsByDatabasePerOrder: PerOrder(probe.ByKey(Meters.Statements), orders));
+            StatementsByDatabasePerOrder: PerOrder(probe.ByKey(Meters.Statements), orders),
+            ServerStatementsPerOrder: statements is null ? null : statements.Calls / orders,
+            ServerStatementsByDatabasePerOrder: statements is null ? new Dictionary<string, double>() : PerOrder(statements.ByDatabase, orders),
+            TopServerStatementsPerOrder: statements is null ? new Dictionary<string, double>()
+                : statements.ByStatement.OrderByDescending(entry => entry.Value).Take(20).ToDictionary(entry => entry.Key, entry => entry.Value / orders, StringComparer.Ordinal),
+            ClientCommandsPerOrder: probe.Total(Probe.HostProbe.NpgsqlCommands) is > 0 and var commands ? commands / orders : null,
+            RoundTripsPerOrder: probe.Total(Probe.HostProbe.NpgsqlRoundTrips) is > 0 and var trips ? trips / orders : null,
+            RoundTripsByDatabasePerOrder: PerOrder(probe.ByKey(Probe.HostProbe.NpgsqlRoundTrips), orders));
+
+        var hostNames = probe.ByKey(Probe.HostProbe.Runtime).Keys.Select(key => key.Split(' ', 2)[0]).Distinct().Order(StringComparer.Ordinal).ToList();
+        long RuntimeCounter(string host, string counter) => probe.ByKey(Probe.HostProbe.Runtime).GetValueOrDefault($"{host} {counter}");
 
         return new PhaseResult
         {
@@ -59,6 +69,12 @@ public static class PhaseSummary
             Accepted = recorder.Accepted,
             Completed = completed.Count,
             Failed = outcomes.Count(outcome => outcome.State is "Failed" or "Cancelled"),
+            Shed503 = recorder.Shed503,
+            Shed429 = recorder.Shed429,
+            CustomersReused = recorder.CustomersReused,
+            AllocatedBytesPerOrder = hostNames.ToDictionary(host => host, host => RuntimeCounter(host, "allocated bytes") / orders, StringComparer.Ordinal),
+            JitMilliseconds = hostNames.ToDictionary(host => host, host => RuntimeCounter(host, "JIT µs") / 1000.0, StringComparer.Ordinal),
+            JitMethods = hostNames.ToDictionary(host => host, host => RuntimeCounter(host, "JIT-compiled methods"), StringComparer.Ordinal),
             Unfinished = outcomes.Count(outcome => outcome.State == "Unfinished"),
             NotSent = recorder.NotSent,
             PostErrors = recorder.PostErrorReasons.ToDictionary(StringComparer.Ordinal),

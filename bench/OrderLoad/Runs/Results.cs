@@ -4,7 +4,25 @@ using GlobalCommerce.Bench.OrderLoad.Measurement;
 namespace GlobalCommerce.Bench.OrderLoad.Runs;
 
 public sealed record ModeResult(BenchMode Mode, string Description, BusBaseline Bus, DbBaseline Database,
-    IReadOnlyList<PhaseResult> Phases, IReadOnlyList<string> Products, string WorkDirectory);
+    IReadOnlyList<PhaseResult> Phases, IReadOnlyList<string> Products, string WorkDirectory)
+{
+    public int Workers { get; init; }
+
+    public WarmupResult? Warmup { get; init; }
+
+    public long CustomersSignedUp { get; init; }
+
+    public double SignupSeconds { get; init; }
+
+    public BooksReport? Books { get; init; }
+
+    // Why pg_stat_statements figures are missing, when they are.
+    public string? StatementStatsNote { get; init; }
+
+    public PhaseResult? Phase(string name) => Phases.FirstOrDefault(phase => phase.Name == name);
+}
+
+public sealed record WarmupResult(double Seconds, long Completed, string Ended, IReadOnlyDictionary<string, long> JitMethodsAtEnd);
 
 public sealed record PhaseResult
 {
@@ -33,6 +51,26 @@ public sealed record PhaseResult
     public required long Unfinished { get; init; }
 
     public required long NotSent { get; init; }
+
+    // Refused at the door: shed load, not failures (nothing was stored; a client retries later).
+    public long Shed503 { get; init; }
+
+    public long Shed429 { get; init; }
+
+    public long Shed => Shed503 + Shed429;
+
+    // Orders that had to reuse a customer who had ordered before (the pool of fresh customers ran out).
+    public long CustomersReused { get; init; }
+
+    // Per .NET host (all workers together under "worker"): GC.GetTotalAllocatedBytes delta / accepted orders.
+    public IReadOnlyDictionary<string, double> AllocatedBytesPerOrder { get; init; } = new Dictionary<string, double>();
+
+    // JIT work inside the phase, per host: near zero when the warm-up did its job.
+    public IReadOnlyDictionary<string, double> JitMilliseconds { get; init; } = new Dictionary<string, double>();
+
+    public IReadOnlyDictionary<string, long> JitMethods { get; init; } = new Dictionary<string, long>();
+
+    public Roofline? Roofline { get; init; }
 
     public required IReadOnlyDictionary<string, int> PostErrors { get; init; }
 
@@ -87,13 +125,36 @@ public sealed record MessageCounts(
     IReadOnlyDictionary<string, double> OutgoingByTypePerOrder);
 
 // PerOrder: transactions that wrote (WAL commit records on PostgreSQL, sqlite3_commit_hook calls on SQLite).
+// StatementsPerOrder: EF Core commands in the hosts; ServerStatementsPerOrder: pg_stat_statements calls in the platform's
+// databases (BEGIN, COMMIT, SAVEPOINT, DISCARD ALL included); ClientCommandsPerOrder / RoundTripsPerOrder: Npgsql's meter.
 public sealed record CommitCounts(
     double PerOrder,
     string Source,
     long? Aborts,
     IReadOnlyDictionary<string, double> ByDatabasePerOrder,
     double StatementsPerOrder,
-    IReadOnlyDictionary<string, double> StatementsByDatabasePerOrder);
+    IReadOnlyDictionary<string, double> StatementsByDatabasePerOrder,
+    double? ServerStatementsPerOrder,
+    IReadOnlyDictionary<string, double> ServerStatementsByDatabasePerOrder,
+    IReadOnlyDictionary<string, double> TopServerStatementsPerOrder,
+    double? ClientCommandsPerOrder,
+    double? RoundTripsPerOrder,
+    IReadOnlyDictionary<string, double> RoundTripsByDatabasePerOrder);
+
+// The machine's own ceiling: every process of the benchmark shares the same cores, so their CPU costs per order add up,
+// and orders/s <= cores * 1000 CPU-ms / (sum of CPU-ms per order), measured in the same phase.
+public sealed record Roofline(int Cores, IReadOnlyDictionary<string, double> CpuMsPerOrder, double TotalCpuMsPerOrder, double OrdersPerSecond, double Achieved)
+{
+    public double Ratio => Achieved / OrdersPerSecond;
+
+    public static Roofline Of(PhaseResult phase, IEnumerable<string> processes)
+    {
+        var costs = processes.ToDictionary(name => name, name => phase.CpuSecondsPerOrder.GetValueOrDefault(name) * 1000, StringComparer.Ordinal);
+        var total = costs.Values.Sum();
+        var cores = Environment.ProcessorCount;
+        return new Roofline(cores, costs, total, cores * 1000.0 / total, phase.CompletedPerSecond);
+    }
+}
 
 public sealed record Limit(double ByBus, double ByDatabase, double Tightest, string LimitedBy, double Ratio);
 
