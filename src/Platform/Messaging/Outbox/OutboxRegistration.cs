@@ -64,7 +64,7 @@ public static class OutboxRegistration
     }
 
     // For code outside a consumer (the API): BusOutbox<TDbContext> stores messages with the caller's changes and
-    // BusOutboxDeliveryService<TDbContext> sends them once committed.
+    // OutboxDelivery<TDbContext> sends them once committed.
     public static IServiceCollection AddBusOutbox<TDbContext>(this IServiceCollection services, IConfiguration configuration)
         where TDbContext : DbContext
     {
