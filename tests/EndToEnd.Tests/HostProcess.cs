@@ -33,12 +33,14 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     // addressByEnvironment: the address goes in ASPNETCORE_URLS, as an operator would set it, instead of --urls.
-    public static HostProcess Start(string project, IReadOnlyDictionary<string, string> environment, bool addressByEnvironment = false)
+    // address: where to listen (a host restarted where its clients expect it); a free loopback port otherwise.
+    public static HostProcess Start(string project, IReadOnlyDictionary<string, string> environment, bool addressByEnvironment = false,
+        Uri? address = null)
     {
         var dll = Path.Combine(RepositoryRoot(), "src", project, "bin", BuildConfiguration, "net10.0", $"GlobalCommerce.{project}.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build output of {project} not found; build the solution first.", dll);
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        address ??= new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet", addressByEnvironment ? [dll] : [dll, "--urls", address.ToString()])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,

@@ -35,15 +35,24 @@ public sealed record OrderOutcome(Guid OrderId, string State, string? PaymentRef
 
 // Places orders through the API like a client that retries: each order has its own Idempotency-Key and is re-posted
 // after a network error or a 5xx until accepted, so a fault may delay an order but never makes the test lose track of it.
-public sealed class OrderLoad(HttpClient client, int seed)
+// customers: one client per logged-in shopper, placing the orders in turn; `client` then only reads the catalog, polls
+// and cancels, so it must be allowed to read every order (support). Without them, `client` places every order.
+public sealed class OrderLoad(HttpClient client, int seed, IReadOnlyList<HttpClient>? customers = null)
 {
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     readonly Random _random = new(seed);
     readonly List<Task> _cancellations = [];
+    readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Submission> _submissions = new();
+    int _accepted;
 
     public int Seed => seed;
 
-    public async Task<IReadOnlyList<PlacedOrder>> SubmitAsync(int count, OrderMix mix, int parallelism = 6)
+    // Orders answered 202 so far.
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    // stop: no new order is started once it is cancelled (those already sent are still retried until answered), and
+    // only the orders answered 202 are returned.
+    public async Task<IReadOnlyList<PlacedOrder>> SubmitAsync(int count, OrderMix mix, int parallelism = 6, CancellationToken stop = default)
     {
         var products = (await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "/api/products")))
             .Deserialize<JsonElement[]>()!
@@ -60,23 +69,44 @@ public sealed class OrderLoad(HttpClient client, int seed)
             .Select(_ => (Token: Token(mix), Cancel: _random.NextDouble() < mix.Cancelled))
             .Select(o => (o.Token, o.Cancel, Body: Body(o.Token, mix, plentiful, scarce)))
             .ToList();
-        var placed = new PlacedOrder[count];
+        var placed = new PlacedOrder?[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, _) =>
         {
+            if (stop.IsCancellationRequested)
+                return;
             var key = $"fault-{seed}-{i}-{Guid.NewGuid():N}";
+            var customer = customers is { Count: > 0 } ? customers[i % customers.Count] : client;
             var accepted = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "/api/orders")
             {
                 Headers = { { "Idempotency-Key", key } },
                 Content = JsonContent.Create(orders[i].Body),
-            });
-            placed[i] = new PlacedOrder(accepted.GetProperty("orderId").GetGuid(), orders[i].Token, orders[i].Cancel);
+            }, customer);
+            var orderId = accepted.GetProperty("orderId").GetGuid();
+            _submissions[orderId] = new Submission(customer, key, orders[i].Body);
+            Interlocked.Increment(ref _accepted);
+            placed[i] = new PlacedOrder(orderId, orders[i].Token, orders[i].Cancel);
             if (orders[i].Cancel)
             {
                 lock (_cancellations)
-                    _cancellations.Add(CancelSoonAsync(placed[i].OrderId, TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1500))));
+                    _cancellations.Add(CancelSoonAsync(orderId, TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1500))));
             }
         });
-        return placed;
+        return [.. placed.OfType<PlacedOrder>()];
+    }
+
+    // What a client does when it never saw the answer to an accepted order: post it again, from the same customer with
+    // the same Idempotency-Key and body. Returns the status and the order the API answered with (null unless 2xx).
+    public async Task<(HttpStatusCode Status, Guid? OrderId)> ResubmitAsync(PlacedOrder order)
+    {
+        var submission = _submissions[order.OrderId];
+        using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Headers = { { "Idempotency-Key", submission.Key } },
+            Content = JsonContent.Create(submission.Body),
+        }, submission.Customer);
+        if (!response.IsSuccessStatusCode)
+            return (response.StatusCode, null);
+        return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("orderId").GetGuid());
     }
 
     // Polls until every order is Completed, Failed or Cancelled, or the timeout passes; returns what it last saw.
@@ -146,22 +176,22 @@ public sealed class OrderLoad(HttpClient client, int seed)
         };
     }
 
-    async Task<JsonElement> SendAsync(Func<HttpRequestMessage> request)
+    async Task<JsonElement> SendAsync(Func<HttpRequestMessage> request, HttpClient? via = null)
     {
-        var response = await SendRawAsync(request);
+        var response = await SendRawAsync(request, via);
         Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     // Network errors, timeouts and 5xx are what a fault looks like from outside: retry them, answer anything else.
-    async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> request)
+    async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> request, HttpClient? via = null)
     {
         var until = DateTime.UtcNow + Patience;
         while (true)
         {
             try
             {
-                var response = await client.SendAsync(request());
+                var response = await (via ?? client).SendAsync(request());
                 if ((int)response.StatusCode < 500 || DateTime.UtcNow > until)
                     return response;
             }
@@ -172,4 +202,6 @@ public sealed class OrderLoad(HttpClient client, int seed)
             await Task.Delay(250);
         }
     }
+
+    sealed record Submission(HttpClient Customer, string Key, object Body);
 }

@@ -1,26 +1,31 @@
-using Npgsql;
+using System.Data.Common;
 
 namespace GlobalCommerce.EndToEnd.Tests.Faults;
 
 // "Nothing lost, nothing doubled", judged from the domain databases rather than from the hosts (the sandbox gateway's
 // ledger lives in the worker's memory and dies with it). Capture before the load, check once every order has ended.
+// The same queries run on real mode's PostgreSQL and on the embedded default's SQLite files (openDatabase: a domain's
+// database by its name, e.g. "inventory").
 public sealed class PlatformInvariants
 {
-    readonly FaultPlatform _platform;
+    readonly Func<string, Task<DbConnection>> _openDatabase;
     readonly IReadOnlyDictionary<Guid, int> _onHandBefore;
 
-    PlatformInvariants(FaultPlatform platform, IReadOnlyDictionary<Guid, int> onHandBefore)
+    PlatformInvariants(Func<string, Task<DbConnection>> openDatabase, IReadOnlyDictionary<Guid, int> onHandBefore)
     {
-        _platform = platform;
+        _openDatabase = openDatabase;
         _onHandBefore = onHandBefore;
     }
 
-    public static async Task<PlatformInvariants> CaptureAsync(FaultPlatform platform)
+    public static Task<PlatformInvariants> CaptureAsync(FaultPlatform platform) =>
+        CaptureAsync(async domain => await platform.OpenDatabaseAsync(domain));
+
+    public static async Task<PlatformInvariants> CaptureAsync(Func<string, Task<DbConnection>> openDatabase)
     {
-        var stock = await ReadStockAsync(platform);
+        var stock = await ReadStockAsync(openDatabase);
         Assert.NotEmpty(stock);
         Assert.All(stock.Values, s => Assert.Equal(0, s.Reserved));
-        return new PlatformInvariants(platform, stock.ToDictionary(s => s.Key, s => s.Value.OnHand));
+        return new PlatformInvariants(openDatabase, stock.ToDictionary(s => s.Key, s => s.Value.OnHand));
     }
 
     // The compensations that end an order (release, refund, cancel shipment) are sent in the same step that makes it
@@ -48,7 +53,7 @@ public sealed class PlatformInvariants
         var payments = await ReadRowsAsync("payments", "SELECT \"OrderId\", \"Status\", \"GatewayReference\" FROM payments");
         var shipments = await ReadRowsAsync("shipping", "SELECT \"OrderId\", \"Status\", \"TrackingNumber\" FROM shipments");
         var allocations = await ReadRowsAsync("inventory", "SELECT \"OrderId\", \"Status\", NULL FROM allocations");
-        var stock = await ReadStockAsync(_platform);
+        var stock = await ReadStockAsync(_openDatabase);
 
         foreach (var order in orders.Where(o => !o.IsTerminal))
         {
@@ -122,8 +127,9 @@ public sealed class PlatformInvariants
 
     async Task<ILookup<Guid, Row>> ReadRowsAsync(string domain, string sql)
     {
-        await using var connection = await _platform.OpenDatabaseAsync(domain);
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var connection = await _openDatabase(domain);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<Row>();
         while (await reader.ReadAsync())
@@ -131,10 +137,11 @@ public sealed class PlatformInvariants
         return rows.ToLookup(r => r.OrderId);
     }
 
-    static async Task<Dictionary<Guid, (int OnHand, int Reserved)>> ReadStockAsync(FaultPlatform platform)
+    static async Task<Dictionary<Guid, (int OnHand, int Reserved)>> ReadStockAsync(Func<string, Task<DbConnection>> openDatabase)
     {
-        await using var connection = await platform.OpenDatabaseAsync("inventory");
-        await using var command = new NpgsqlCommand("SELECT \"ProductId\", \"OnHand\", \"Reserved\" FROM stock_items", connection);
+        await using var connection = await openDatabase("inventory");
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT \"ProductId\", \"OnHand\", \"Reserved\" FROM stock_items";
         await using var reader = await command.ExecuteReaderAsync();
         var stock = new Dictionary<Guid, (int, int)>();
         while (await reader.ReadAsync())
