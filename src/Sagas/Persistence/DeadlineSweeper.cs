@@ -21,6 +21,8 @@ public sealed record DeadlineExpiry<TSaga, TExpired>(string SagaName, Func<Guid,
 
 // Turns a saga's due deadlines into its expiry event. It only reads saga rows and publishes: every decision stays in
 // the state machine. Several workers may sweep at once; the saga ignores an expiry whose deadline it no longer holds.
+// Each deadline's expiry is published once, and again only after RepublishAfter if the saga still holds it: under a
+// backlog the saga reaches the first one late, and a copy per tick would only add to the backlog it is stuck behind.
 public sealed partial class DeadlineSweeper<TSaga, TDbContext, TExpired>(IServiceScopeFactory scopes, SweeperOptions options,
     DeadlineExpiry<TSaga, TExpired> expiry, TimeProvider clock, ILogger<DeadlineSweeper<TSaga, TDbContext, TExpired>> logger)
     : BackgroundService
@@ -28,6 +30,11 @@ public sealed partial class DeadlineSweeper<TSaga, TDbContext, TExpired>(IServic
     where TDbContext : DbContext
     where TExpired : class
 {
+    readonly SemaphoreSlim _sweeping = new(1, 1);
+    // (saga, deadline) → when its expiry was last published. Only deadlines still due are kept (see Forget), so it holds
+    // at most the sagas whose expiry is on its way to them.
+    readonly Dictionary<(Guid CorrelationId, DateTimeOffset DeadlineAt), DateTimeOffset> _published = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Interval, clock);
@@ -47,30 +54,87 @@ public sealed partial class DeadlineSweeper<TSaga, TDbContext, TExpired>(IServic
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    // Returns how many expiries it published.
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await _sweeping.WaitAsync(cancellationToken);
+        try
+        {
+            return await SweepOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _sweeping.Release();
+        }
+    }
+
+    async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var now = clock.GetUtcNow();
+        var republishAfter = options.RepublishAfter;
 
+        // Deadlines published within RepublishAfter are skipped below; reading that many rows more keeps them from
+        // crowding out a batch's worth of deadlines that still need their first expiry.
+        var take = options.BatchSize + _published.Values.Count(at => now - at < republishAfter);
         var due = await db.Set<TSaga>().AsNoTracking()
             .Where(saga => saga.DeadlineAt != null && saga.DeadlineAt <= now)
             .OrderBy(saga => saga.DeadlineAt)
-            .Select(saga => new { saga.CorrelationId, saga.DeadlineAt })
-            .Take(options.BatchSize)
+            .Select(saga => new Due(saga.CorrelationId, saga.DeadlineAt!.Value))
+            .Take(take)
             .ToListAsync(cancellationToken);
+        Forget(due, complete: due.Count < take);
+
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+        var published = 0;
         foreach (var saga in due)
         {
-            await publish.Publish(expiry.Expired(saga.CorrelationId, saga.DeadlineAt!.Value), cancellationToken);
-            LogDeadlineExpired(logger, expiry.SagaName, saga.CorrelationId, saga.DeadlineAt.Value);
+            if (published == options.BatchSize)
+                break;
+            var key = (saga.CorrelationId, saga.DeadlineAt);
+            var again = _published.TryGetValue(key, out var publishedAt);
+            if (again && now - publishedAt < republishAfter)
+                continue;
+
+            await publish.Publish(expiry.Expired(saga.CorrelationId, saga.DeadlineAt), cancellationToken);
+            _published[key] = now;
+            published++;
+            if (again)
+                LogDeadlineExpiredAgain(logger, expiry.SagaName, saga.CorrelationId, saga.DeadlineAt, now - publishedAt);
+            else
+                LogDeadlineExpired(logger, expiry.SagaName, saga.CorrelationId, saga.DeadlineAt);
         }
 
-        return due.Count;
+        return published;
     }
+
+    // A deadline the saga no longer holds (it handled the expiry, or moved on) is forgotten. Rows come earliest first, so
+    // when the read stopped at its limit only the deadlines up to the last one read are known to be gone.
+    void Forget(List<Due> due, bool complete)
+    {
+        if (_published.Count == 0)
+            return;
+        var seen = due.Select(saga => (saga.CorrelationId, saga.DeadlineAt)).ToHashSet();
+        var readUpTo = due.Count == 0 ? DateTimeOffset.MinValue : due[^1].DeadlineAt;
+        foreach (var key in _published.Keys.Where(key => !seen.Contains(key) && (complete || key.DeadlineAt < readUpTo)).ToList())
+            _published.Remove(key);
+    }
+
+    public override void Dispose()
+    {
+        _sweeping.Dispose();
+        base.Dispose();
+    }
+
+    sealed record Due(Guid CorrelationId, DateTimeOffset DeadlineAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deadline of {Saga} {CorrelationId} passed at {DeadlineAt}")]
     static partial void LogDeadlineExpired(ILogger logger, string saga, Guid correlationId, DateTimeOffset deadlineAt);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Deadline of {Saga} {CorrelationId} passed at {DeadlineAt} is still held {Since} after its expiry was published; publishing it again")]
+    static partial void LogDeadlineExpiredAgain(ILogger logger, string saga, Guid correlationId, DateTimeOffset deadlineAt, TimeSpan since);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Deadline sweep of {Saga} sagas failed; retrying on the next tick")]
     static partial void LogSweepFailed(ILogger logger, string saga, Exception exception);
