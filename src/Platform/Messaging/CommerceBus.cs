@@ -9,6 +9,7 @@ public static class CommerceBus
     public static IServiceCollection AddCommerceBus(this IServiceCollection services, CommerceOptions options,
         Action<IBusRegistrationConfigurator> register)
     {
+        services.AddQueueWaitMonitor();
         services.AddMassTransit(bus =>
         {
             // MassTransit reports usage telemetry to its vendor unless told not to: a commerce backend makes no outbound

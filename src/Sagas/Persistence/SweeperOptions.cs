@@ -16,5 +16,9 @@ public sealed class SweeperOptions
 
     public TimeSpan RepublishAfter => RepublishInterval ?? Max(TimeSpan.FromSeconds(10), 2 * Interval);
 
+    // A queue's observed wait postpones deadlines only while it was seen this recently: once its consumer stops, its
+    // backlog no longer excuses anything and the deadlines fire.
+    public TimeSpan QueueWaitWindow { get; set; } = TimeSpan.FromSeconds(15);
+
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -1,5 +1,6 @@
 using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Sagas.Erasure;
 using GlobalCommerce.Sagas.Orders;
 using GlobalCommerce.Sagas.Persistence;
@@ -115,7 +116,8 @@ public sealed class DeadlineSweeperTests
         where TSaga : class, ISagaDeadline
         where TDbContext : DbContext
         where TExpired : class =>
-        new(services.GetRequiredService<IServiceScopeFactory>(), options, expiry, clock, NullLogger<DeadlineSweeper<TSaga, TDbContext, TExpired>>.Instance);
+        new(services.GetRequiredService<IServiceScopeFactory>(), options, expiry, new QueueWaitMonitor(clock), clock,
+            NullLogger<DeadlineSweeper<TSaga, TDbContext, TExpired>>.Instance);
 
     static DeadlineSweeper<TSaga, TDbContext, TExpired> Sweeper<TSaga, TDbContext, TExpired>(IServiceProvider services,
         DeadlineExpiry<TSaga, TExpired> expiry, TimeSpan ahead, int batchSize)
@@ -130,12 +132,14 @@ public sealed class DeadlineSweeperTests
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + ahead;
     }
 
-    sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
+}
 
-        public void Advance(TimeSpan by) => now += by;
-    }
+// A clock that moves only when told to.
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
+
+    public void Advance(TimeSpan by) => now += by;
 }
 
 // An expiry event no saga consumes.
