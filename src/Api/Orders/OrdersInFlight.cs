@@ -6,7 +6,8 @@ namespace GlobalCommerce.Api.Orders;
 // The number of accepted orders the platform is still working on, for admission (OrderAdmissionOptions.MaxInFlight). Read
 // from order_db at most once per RefreshEvery however many submissions arrive, every submission meanwhile sharing that
 // read; between reads this process adds what it admitted itself, so one API process never admits past the limit and
-// several overshoot it by at most what they admit within one refresh.
+// several overshoot it by at most what they admit within one refresh. A place taken by a submission that then stores
+// nothing (invalid, timed out in the queue) is given back by the next read.
 public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdmissionOptions options, TimeProvider clock, ILogger<OrdersInFlight> logger)
 {
     static readonly TimeSpan RefreshEvery = TimeSpan.FromMilliseconds(250);
@@ -29,12 +30,10 @@ public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdm
     DateTimeOffset _countedAt = DateTimeOffset.MinValue;
     Task? _counting;
 
-    public bool Enabled => options.MaxInFlight > 0;
-
     // Takes one place if there is room; a refused submission takes none.
     public async ValueTask<bool> TryAdmitAsync(CancellationToken cancellationToken)
     {
-        if (!Enabled)
+        if (options.MaxInFlight <= 0)
             return true;
         await RefreshAsync().WaitAsync(cancellationToken);
         lock (_gate)
