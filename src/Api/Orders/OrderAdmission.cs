@@ -169,7 +169,8 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 
 public sealed class OrderAdmissionOptions
 {
-    // Accepted orders not yet ended (terminal, or held for a person's fraud review) beyond which a submission is refused.
+    // Accepted orders still being worked on (not yet terminal, and not held for a person's fraud review) past which a
+    // submission is refused.
     // Size it as capacity × the time an order may acceptably take end to end (Little's law): about 25 orders/s on a
     // 2-core machine × 10 s = 250. Higher only lengthens the queue every order waits in; 0 or less turns it off.
     public int MaxInFlight { get; set; } = 250;

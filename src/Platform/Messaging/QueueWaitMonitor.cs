@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GlobalCommerce.Platform.Messaging;
 
-// How long the last message consumed from a queue had waited in it (received − sent), and when that was seen.
+// How long the last message consumed from a queue had waited in it (handled − sent), and when that was seen.
 public sealed record QueueWait(TimeSpan Wait, DateTimeOffset ObservedAt);
 
 // Per receive queue of this process, how long messages wait before they are consumed: the latest one's wait, which under
@@ -26,12 +26,12 @@ public sealed class QueueWaitMonitor(TimeProvider clock) : IConsumeObserver
     public Task PreConsume<T>(ConsumeContext<T> context)
         where T : class
     {
-        if (context.SentTime is { } sent && context.ReceiveContext.InputAddress is { } input)
+        // Up to the first attempt of a handler, so time spent in this host's prefetch buffer counts as waiting and time
+        // spent retrying a failing handler does not.
+        if (context.SentTime is { } sent && context.ReceiveContext.InputAddress is { } input && context.GetRetryAttempt() == 0)
         {
-            // Measured to when the transport handed the message over, so retries of a slow handler do not count as queueing.
             var now = clock.GetUtcNow();
-            var received = now - context.ReceiveContext.ElapsedTime;
-            Record(input.Segments[^1].Trim('/'), received - new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)), now);
+            Record(input.Segments[^1].Trim('/'), now - new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)), now);
         }
 
         return Task.CompletedTask;
