@@ -1,3 +1,5 @@
+using GlobalCommerce.Platform.Messaging;
+
 namespace GlobalCommerce.Platform;
 
 public sealed class CommerceOptions
@@ -21,6 +23,9 @@ public sealed class CommerceOptions
     }
 
     public string RabbitMqUrl { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
+
+    // Commerce:Messaging: the receive endpoints' concurrency (per endpoint, per host).
+    public MessagingOptions Messaging { get; set; } = new();
 
     public DatabaseProvider DatabaseProvider
     {

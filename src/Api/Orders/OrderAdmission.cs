@@ -8,9 +8,12 @@ namespace GlobalCommerce.Api.Orders;
 
 // The door of order submission, as one ASP.NET Core rate-limiting policy (an endpoint takes one): first each customer's
 // own token bucket, so one account cannot starve the others (429 + Retry-After, answered at once, never queued); then
-// the process's admission control: at most MaxConcurrent submissions are handled at once, QueueLimit more wait their
-// turn for up to QueueTimeout, and anything beyond is answered with 503 + Retry-After instead of piling up database
-// connections and timing out later. Nothing is stored for a refused submission: a retry with the same Idempotency-Key is safe.
+// the platform's orders in flight: past MaxInFlight accepted orders not yet ended, a new one is refused at once (503 +
+// Retry-After) rather than accepted into a backlog where it would wait longer than its client and its deadlines will;
+// then the process's admission control: at most MaxConcurrent submissions are handled at once, QueueLimit more wait
+// their turn for up to QueueTimeout, and anything beyond is answered with 503 + Retry-After instead of piling up
+// database connections and timing out later. Nothing is stored for a refused submission: a retry with the same
+// Idempotency-Key is safe.
 public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 {
     public const string Section = "Commerce:Orders:Admission";
@@ -20,10 +23,13 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
     readonly ConcurrencyLimiter _limiter;
     readonly CustomerRateLimitOptions _perCustomer;
 
-    public OrderAdmission(OrderAdmissionOptions options, CustomerRateLimitOptions perCustomer)
+    readonly OrdersInFlight _inFlight;
+
+    public OrderAdmission(OrderAdmissionOptions options, CustomerRateLimitOptions perCustomer, OrdersInFlight inFlight)
     {
         Options = options;
         _perCustomer = perCustomer;
+        _inFlight = inFlight;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = Math.Max(options.MaxConcurrent, 1),
@@ -38,7 +44,7 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
     // Callers without a token are refused by authorization right after and take no slot.
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
         httpContext.User.FindFirstValue("sub") is { Length: > 0 } customer
-            ? RateLimitPartition.Get(customer, _ => new CustomerThenAdmission(CustomerBucket(), _limiter, Options.QueueTimeout))
+            ? RateLimitPartition.Get(customer, _ => new CustomerThenAdmission(CustomerBucket(), _inFlight, _limiter, Options.QueueTimeout))
             : RateLimitPartition.GetNoLimiter(string.Empty);
 
     public Func<OnRejectedContext, CancellationToken, ValueTask> OnRejected => async (context, _) =>
@@ -56,6 +62,15 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
         }
 
         http.Response.Headers.RetryAfter = Seconds(Options.RetryAfter);
+        if (context.Lease is Refused { InFlightFull: true })
+        {
+            await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, type: ProblemTypes.Overloaded,
+                title: "Too many orders in progress",
+                detail: "The platform is working on as many orders as it can finish in good time; retry after the Retry-After delay (with the same Idempotency-Key).")
+                .ExecuteAsync(http);
+            return;
+        }
+
         await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, type: ProblemTypes.Overloaded,
             title: "Too many orders at once",
             detail: "The platform is accepting as many orders as it can handle; retry after the Retry-After delay (with the same Idempotency-Key).")
@@ -79,9 +94,10 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
         AutoReplenishment = false,
     });
 
-    // A customer's partition: their bucket, then the shared admission limiter. The middleware disposes a partition once
-    // the bucket is full and idle; the admission limiter lives as long as the process and is disposed by OrderAdmission.
-    sealed class CustomerThenAdmission(TokenBucketRateLimiter customer, ConcurrencyLimiter admission, TimeSpan queueTimeout)
+    // A customer's partition: their bucket, then the orders in flight, then the shared admission limiter. The middleware
+    // disposes a partition once the bucket is full and idle; the admission limiter lives as long as the process and is
+    // disposed by OrderAdmission.
+    sealed class CustomerThenAdmission(TokenBucketRateLimiter customer, OrdersInFlight inFlight, ConcurrencyLimiter admission, TimeSpan queueTimeout)
         : ReplenishingRateLimiter
     {
         public override TimeSpan? IdleDuration => customer.IdleDuration;
@@ -94,14 +110,10 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 
         public override RateLimiterStatistics? GetStatistics() => customer.GetStatistics();
 
-        protected override RateLimitLease AttemptAcquireCore(int permitCount)
-        {
-            var token = customer.AttemptAcquire(permitCount);
-            if (!token.IsAcquired)
-                return token;
-            token.Dispose();
-            return admission.AttemptAcquire(permitCount);
-        }
+        // Never grants: the count of orders in flight may need a read, which only the asynchronous path can wait for. The
+        // middleware then calls AcquireAsync, which takes the customer's token exactly once (taking it here as well would
+        // charge a customer two tokens for every submission that has to queue).
+        protected override RateLimitLease AttemptAcquireCore(int permitCount) => Refused.NotYet;
 
         protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
         {
@@ -110,6 +122,8 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
                 return token;
             // A token bucket's lease holds nothing to give back: the token is spent once taken.
             token.Dispose();
+            if (!await inFlight.TryAdmitAsync(cancellationToken))
+                return Refused.TooManyInFlight;
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (queueTimeout > TimeSpan.Zero)
@@ -120,7 +134,7 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                return QueueTimedOut.Instance;
+                return Refused.QueueTimedOut;
             }
         }
 
@@ -132,9 +146,14 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
         }
     }
 
-    sealed class QueueTimedOut : RateLimitLease
+    // A refusal of our own: none carries a Retry-After of its own (OnRejected answers 503 with the configured one).
+    sealed class Refused : RateLimitLease
     {
-        public static readonly QueueTimedOut Instance = new();
+        public static readonly Refused NotYet = new();
+        public static readonly Refused QueueTimedOut = new();
+        public static readonly Refused TooManyInFlight = new() { InFlightFull = true };
+
+        public bool InFlightFull { get; private init; }
 
         public override bool IsAcquired => false;
 
@@ -150,6 +169,12 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 
 public sealed class OrderAdmissionOptions
 {
+    // Accepted orders still being worked on (not yet terminal, and not held for a person's fraud review) past which a
+    // submission is refused.
+    // Size it as capacity × the time an order may acceptably take end to end (Little's law): about 25 orders/s on a
+    // 2-core machine × 10 s = 250. Higher only lengthens the queue every order waits in; 0 or less turns it off.
+    public int MaxInFlight { get; set; } = 250;
+
     // Submissions handled at once per API process; each holds a database connection for a few milliseconds.
     public int MaxConcurrent { get; set; } = 32;
 

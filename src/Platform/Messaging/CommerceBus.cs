@@ -3,19 +3,24 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GlobalCommerce.Platform.Messaging;
 
-// The one place that picks the transport and sets retry policy for every endpoint.
+// The one place that picks the transport and sets retry policy and concurrency for every endpoint.
 public static class CommerceBus
 {
     public static IServiceCollection AddCommerceBus(this IServiceCollection services, CommerceOptions options,
         Action<IBusRegistrationConfigurator> register)
     {
+        services.AddQueueWaitMonitor();
         services.AddMassTransit(bus =>
         {
             // MassTransit reports usage telemetry to its vendor unless told not to: a commerce backend makes no outbound
             // call its operator did not configure.
             bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
             bus.SetKebabCaseEndpointNameFormatter();
-            bus.AddConfigureEndpointsCallback((_, _, endpoint) => ApplyEndpointPolicy(endpoint));
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
+            {
+                ApplyEndpointPolicy(endpoint);
+                ApplyConcurrency(endpoint, options.Messaging);
+            });
             register(bus);
 
             switch (options.Transport)
@@ -35,6 +40,13 @@ public static class CommerceBus
             }
         });
         return services;
+    }
+
+    // The same limits on every endpoint (Commerce:Messaging), sized to the machine: see MessagingOptions.
+    public static void ApplyConcurrency(IReceiveEndpointConfigurator endpoint, MessagingOptions messaging)
+    {
+        endpoint.ConcurrentMessageLimit = Math.Max(messaging.ConcurrentMessageLimit, 1);
+        endpoint.PrefetchCount = Math.Max(messaging.PrefetchCount, 1);
     }
 
     // Retries wrap the whole handling (fresh scope and DbContext per attempt). Each domain puts its endpoints behind

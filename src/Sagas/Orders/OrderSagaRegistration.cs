@@ -19,12 +19,19 @@ public static class OrderSagaRegistration
     public static IBusRegistrationConfigurator AddOrderProcessing(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddOrderSaga(configuration, options);
-        bus.AddDeadlineSweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(configuration, "order",
-            (orderId, deadlineAt) => new OrderDeadlineExpired { OrderId = orderId, DeadlineAt = deadlineAt });
+        bus.AddDeadlineSweeper<OrderState, OrderDbContext, OrderDeadlineExpired>(configuration,
+            provider => DeadlineExpiry(provider.GetRequiredService<OrderStateMachine>().Shape));
         bus.AddHostedService<OrdersByStateGauge>();
         bus.AddConsumer<FaultLogOnCommandFaultedConsumer>();
         return bus;
     }
+
+    // The order saga's deadlines: OrderDeadlineExpired, postponed while the queues a waiting state's reply passes through are backlogged.
+    public static DeadlineExpiry<OrderState, OrderDeadlineExpired> DeadlineExpiry(OrderSagaShape shape) =>
+        new("order", (orderId, deadlineAt) => new OrderDeadlineExpired { OrderId = orderId, DeadlineAt = deadlineAt })
+        {
+            AwaitedQueues = shape.AwaitedQueues,
+        };
 
     public static IBusRegistrationConfigurator AddOrderSaga(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {

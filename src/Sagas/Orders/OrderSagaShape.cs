@@ -179,6 +179,9 @@ public sealed class OrderSagaShape
 
         Waiting = [StockReservation, FraudCheck, FraudReview, Payment, PaymentVerification, Shipment];
         Terminal = [m.Completed, m.Failed, m.Cancelled, m.Final];
+        var sagaQueue = EndpointNames.Saga<OrderState>();
+        AwaitedQueues = Waiting.Where(step => step.QueueName is not null)
+            .ToDictionary(step => step.Name, IReadOnlyList<string> (step) => [step.QueueName!, sagaQueue]);
     }
 
     public WaitingStep StockReservation { get; }
@@ -196,6 +199,11 @@ public sealed class OrderSagaShape
     public IReadOnlyList<WaitingStep> Waiting { get; }
 
     public IReadOnlyList<State> Terminal { get; }
+
+    // Per waiting state that sent a command, the queues its reply passes through: the command's, then the saga's own. A
+    // backlog in either delays the reply with nothing wrong, so the deadline sweeper postpones the state's deadlines by
+    // their observed wait. The fraud review waits on a person, not a queue: its deadline is never postponed.
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> AwaitedQueues { get; }
 
     public WaitingStep? Of(string state) => Waiting.FirstOrDefault(step => step.Name == state);
 

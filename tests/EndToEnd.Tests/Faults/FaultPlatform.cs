@@ -59,6 +59,9 @@ public sealed class FaultPlatform : IAsyncDisposable
             // The same burst would hit the per-customer order rate at the API's door.
             ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "1000000",
             ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "1000000",
+            // A scenario's whole burst may be in flight at once while a worker is down; the limit on orders in flight
+            // has its own tests.
+            ["Commerce__Orders__Admission__MaxInFlight"] = "1000000",
             // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
             ["Commerce__Orders__ReviewThreshold"] = "1",
         };
