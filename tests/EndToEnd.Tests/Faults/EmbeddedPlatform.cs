@@ -224,17 +224,7 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
 
         report.AppendLine($"messages waiting in outboxes: {(waiting.Count == 0 ? "none" : string.Join(", ", waiting))}");
         if (_api is not null)
-        {
-            using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-            try
-            {
-                report.AppendLine($"api /health/ready: {await http.GetStringAsync("/health/ready")}");
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                report.AppendLine($"api /health/ready: {exception.Message}");
-            }
-        }
+            report.AppendLine($"api /health/ready: {await HealthProbe.ReadyAsync(Address)}");
 
         foreach (var (name, host) in _hosts)
             report.AppendLine($"--- {name} ---").AppendLine(string.Join("\n", host.Output.Split('\n').TakeLast(lines)));

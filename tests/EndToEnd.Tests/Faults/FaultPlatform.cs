@@ -151,17 +151,7 @@ public sealed class FaultPlatform : IAsyncDisposable
 
         var live = _workers.Select((worker, i) => (Name: $"worker {i}", Host: worker)).Prepend(("api", _hosts[0].Host));
         foreach (var (name, host) in live.Where(h => h.Host is not null))
-        {
-            using var http = new HttpClient { BaseAddress = host!.Address, Timeout = TimeSpan.FromSeconds(5) };
-            try
-            {
-                report.AppendLine($"{name} /health/ready: {await http.GetStringAsync("/health/ready")}");
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                report.AppendLine($"{name} /health/ready: {exception.Message}");
-            }
-        }
+            report.AppendLine($"{name} /health/ready: {await HealthProbe.ReadyAsync(host!.Address)}");
 
         foreach (var (name, host) in _hosts)
             report.AppendLine($"--- {name} ---").AppendLine(string.Join("\n", host.Output.Split('\n').TakeLast(lines)));
