@@ -10,13 +10,22 @@ public sealed class HostProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly StringBuilder _output = new();
+    readonly StringBuilder _error = new();
 
     HostProcess(Process process, Uri address)
     {
         _process = process;
         Address = address;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            Append(e.Data);
+            if (e.Data is not null)
+            {
+                lock (_error)
+                    _error.AppendLine(e.Data);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -29,6 +38,37 @@ public sealed class HostProcess : IAsyncDisposable
         {
             lock (_output)
                 return _output.ToString();
+        }
+    }
+
+    // Standard error alone (also part of Output, interleaved with standard output).
+    public string ErrorOutput
+    {
+        get
+        {
+            lock (_error)
+                return _error.ToString();
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    // Once exited: the exit code, or 128 + the signal's number for a process a signal ended (137 for SIGKILL).
+    public int ExitCode => _process.ExitCode;
+
+    // Waits for the process to end by itself (and for its output to be read to the end); false if it is still running
+    // when the timeout passes.
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

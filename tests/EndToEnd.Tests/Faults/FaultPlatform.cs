@@ -92,11 +92,24 @@ public sealed class FaultPlatform : IAsyncDisposable
         }
     }
 
-    public async Task StartWorkerAsync(int index = 0)
+    public Task StartWorkerAsync(int index = 0) => StartWorkerAsync(new Dictionary<string, string?>(), index);
+
+    // changes: for this start only, variables added to the worker's environment or (null) left out of it, e.g. a restart
+    // without the fault-injection switch the worker was first started with.
+    public async Task StartWorkerAsync(IReadOnlyDictionary<string, string?> changes, int index = 0)
     {
         if (_workers[index] is not null)
             throw new InvalidOperationException($"Worker {index} is running; kill it first.");
-        var worker = HostProcess.Start("Workers", _workerEnvironment);
+        var environment = new Dictionary<string, string>(_workerEnvironment);
+        foreach (var (key, value) in changes)
+        {
+            if (value is null)
+                environment.Remove(key);
+            else
+                environment[key] = value;
+        }
+
+        var worker = HostProcess.Start("Workers", environment);
         _workers[index] = worker;
         _hosts.Add(($"worker {index} start {++_workerStarts}", worker));
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
@@ -107,6 +120,17 @@ public sealed class FaultPlatform : IAsyncDisposable
         var worker = _workers[index] ?? throw new InvalidOperationException($"Worker {index} is not running.");
         await worker.KillAsync();
         _workers[index] = null;
+    }
+
+    // For a worker meant to end by itself (a fault-injection kill switch): waits for its process to exit and returns it
+    // (exit code, output), its slot free for a restart; null if it is still running when the timeout passes.
+    public async Task<HostProcess?> WaitForWorkerExitAsync(TimeSpan timeout, int index = 0)
+    {
+        var worker = _workers[index] ?? throw new InvalidOperationException($"Worker {index} is not running.");
+        if (!await worker.WaitForExitAsync(timeout))
+            return null;
+        _workers[index] = null;
+        return worker;
     }
 
     public string WorkerOutput(int index = 0) =>
@@ -178,6 +202,35 @@ public sealed class FaultPlatform : IAsyncDisposable
             "SELECT count(*) FROM order_requests r LEFT JOIN order_states s ON s.\"CorrelationId\" = r.\"OrderId\" " +
             "WHERE s.\"CurrentState\" IS NULL OR s.\"CurrentState\" NOT IN ('Completed', 'Failed', 'Cancelled')", connection);
         return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    // Inbox rows committed with messages to send and not marked delivered yet, per domain database: what a crash after the
+    // commit leaves behind for the redelivery or the sweep.
+    public async Task<IReadOnlyDictionary<string, int>> UndeliveredInboxRowsAsync()
+    {
+        var counts = new Dictionary<string, int>();
+        foreach (var domain in Domains)
+        {
+            NpgsqlConnection connection;
+            try
+            {
+                connection = await OpenDatabaseAsync(domain);
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InvalidCatalogName)
+            {
+                continue;
+            }
+
+            await using var _ = connection;
+            await using var exists = new NpgsqlCommand("SELECT to_regclass('inbox_state') IS NOT NULL", connection);
+            if (!(bool)(await exists.ExecuteScalarAsync())!)
+                continue;
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*) FROM inbox_state WHERE \"Consumed\" IS NOT NULL AND \"Delivered\" IS NULL", connection);
+            counts[domain] = (int)(long)(await command.ExecuteScalarAsync())!;
+        }
+
+        return counts;
     }
 
     // What an operator's pg_terminate_backend (or a failover) does to the hosts: every open connection to this
