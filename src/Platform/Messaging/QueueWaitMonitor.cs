@@ -49,8 +49,12 @@ public static class QueueWaitMonitorRegistration
     // One monitor per host, observing every receive endpoint of its bus; safe to call more than once.
     public static IServiceCollection AddQueueWaitMonitor(this IServiceCollection services)
     {
+        if (services.Any(d => d.ServiceType == typeof(QueueWaitMonitor)))
+            return services;
+
+        // Connected once: a second observer would record every consumed message twice.
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<QueueWaitMonitor>();
+        services.AddSingleton<QueueWaitMonitor>();
         services.AddConsumeObserver(provider => provider.GetRequiredService<QueueWaitMonitor>());
         return services;
     }

@@ -30,26 +30,13 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     {
         DataDirectory = dataDirectory;
         Address = address;
-        _environment = new Dictionary<string, string>
-        {
-            ["Commerce__DataDirectory"] = dataDirectory,
-            // Fast enough that a lost reply is re-sent (and a hopeless step compensated) within seconds, not minutes.
-            ["Commerce__Sweeper__Interval"] = "00:00:00.500",
-            ["Commerce__Orders__StepTimeout"] = "00:00:05",
-            ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
-            // A few shoppers place every order of the scenario: neither the velocity rule nor the per-customer order rate
-            // may reject the burst.
-            ["Commerce__Fraud__VelocityLimitPerHour"] = "1000000",
-            ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "1000000",
-            ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "1000000",
-            // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
-            ["Commerce__Orders__ReviewThreshold"] = "1",
-            // Every shopper registers from 127.0.0.1 and logs in again after each restart (sessions live in memory). At
-            // the default 100,000 PBKDF2 iterations those logins alone keep two cores busy for seconds after a restart.
-            ["Commerce__Identity__RateLimits__RegisterPerIp"] = "1000000",
-            ["Commerce__Identity__RateLimits__LoginPerIp"] = "1000000",
-            ["Commerce__Identity__PasswordHashIterations"] = "1000",
-        };
+        _environment = FaultSettings.Common();
+        _environment["Commerce__DataDirectory"] = dataDirectory;
+        // Every shopper registers from 127.0.0.1 and logs in again after each restart (sessions live in memory). At the
+        // default 100,000 PBKDF2 iterations those logins alone keep two cores busy for seconds after a restart.
+        _environment["Commerce__Identity__RateLimits__RegisterPerIp"] = "1000000";
+        _environment["Commerce__Identity__RateLimits__LoginPerIp"] = "1000000";
+        _environment["Commerce__Identity__PasswordHashIterations"] = "1000";
     }
 
     public string DataDirectory { get; }

@@ -42,29 +42,16 @@ public sealed class FaultPlatform : IAsyncDisposable
         var broker = TestBroker.FromEnvironment();
         var virtualHost = await broker.CreateVirtualHostAsync();
         var prefix = "fault" + Guid.NewGuid().ToString("N")[..8] + "_";
-        var common = new Dictionary<string, string>
-        {
-            ["Commerce__Mode"] = "Distributed",
-            ["Commerce__RabbitMqUrl"] = broker.AddressOf(virtualHost).ToString(),
-            ["Commerce__PostgresConnection"] = postgres,
-            ["Commerce__DatabasePrefix"] = prefix,
-            // The scenarios order from the demo catalog, which the distributed mode does not seed by itself.
-            ["Commerce__SeedDemoCatalog"] = "true",
-            // Fast enough that a lost reply is re-sent (and a hopeless step compensated) within seconds, not minutes.
-            ["Commerce__Sweeper__Interval"] = "00:00:00.500",
-            ["Commerce__Orders__StepTimeout"] = "00:00:05",
-            ["Commerce__Payments__GatewayTimeout"] = "00:00:01",
-            // Every order of a scenario comes from one logged-in shopper; the velocity rule would reject the burst.
-            ["Commerce__Fraud__VelocityLimitPerHour"] = "1000000",
-            // The same burst would hit the per-customer order rate at the API's door.
-            ["Commerce__Orders__CustomerRateLimit__TokenLimit"] = "1000000",
-            ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "1000000",
-            // A scenario's whole burst may be in flight at once while a worker is down; the limit on orders in flight
-            // has its own tests.
-            ["Commerce__Orders__Admission__MaxInFlight"] = "1000000",
-            // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
-            ["Commerce__Orders__ReviewThreshold"] = "1",
-        };
+        var common = FaultSettings.Common();
+        common["Commerce__Mode"] = "Distributed";
+        common["Commerce__RabbitMqUrl"] = broker.AddressOf(virtualHost).ToString();
+        common["Commerce__PostgresConnection"] = postgres;
+        common["Commerce__DatabasePrefix"] = prefix;
+        // The scenarios order from the demo catalog, which the distributed mode does not seed by itself.
+        common["Commerce__SeedDemoCatalog"] = "true";
+        // A scenario's whole burst may be in flight at once while a worker is down; the limit on orders in flight has its
+        // own tests.
+        common["Commerce__Orders__Admission__MaxInFlight"] = "1000000";
         var workerEnvironment = new Dictionary<string, string>(common);
         foreach (var (key, value) in workerSettings ?? new Dictionary<string, string>())
             workerEnvironment[key] = value;
