@@ -1,0 +1,59 @@
+using System.Collections;
+
+namespace GlobalCommerce.Platform.Streams;
+
+// The shape of MassTransit's riders, for events read from a stream: a consumer group's topic endpoint resolves these in
+// a scope per batch. IStreamConsumer<T> is called once per event, in partition order; IStreamBatchConsumer<T> once per
+// run of consecutive events of type T within a batch (one transaction for many events). Delivery is at least once: a
+// batch handled before the last checkpoint is read again after a crash, and the outbox relay may produce an event again
+// (same EventId) after a crash of its own. Consumers make a second copy change nothing (StreamInbox, versions).
+public interface IStreamConsumer<T>
+    where T : class
+{
+    Task Consume(StreamContext<T> context);
+}
+
+public interface IStreamBatchConsumer<T>
+    where T : class
+{
+    Task Consume(StreamBatch<T> batch);
+}
+
+public sealed class StreamContext<T>(StreamEnvelope envelope, T message, string consumerGroup, CancellationToken cancellationToken)
+    where T : class
+{
+    public T Message { get; } = message;
+
+    public Guid EventId => envelope.EventId;
+
+    public string Stream => envelope.Stream;
+
+    public int Partition => envelope.Partition;
+
+    public long Offset => envelope.Offset;
+
+    public string PartitionKey => envelope.PartitionKey;
+
+    public DateTimeOffset Timestamp => envelope.Timestamp;
+
+    public string ConsumerGroup { get; } = consumerGroup;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+}
+
+public sealed class StreamBatch<T>(IReadOnlyList<StreamContext<T>> events, string consumerGroup, CancellationToken cancellationToken)
+    : IReadOnlyList<StreamContext<T>>
+    where T : class
+{
+    public string ConsumerGroup { get; } = consumerGroup;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public int Count => events.Count;
+
+    public StreamContext<T> this[int index] => events[index];
+
+    public IEnumerator<StreamContext<T>> GetEnumerator() => events.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

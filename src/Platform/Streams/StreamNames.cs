@@ -1,0 +1,15 @@
+namespace GlobalCommerce.Platform.Streams;
+
+// The four streams the founding document names (its "Event Hub" topics). Each has Partitions partitions; an event's
+// partition follows from its partition key, so every event of one key (an order, a SKU, a user) is read in order.
+public static class StreamNames
+{
+    public const string OrderEvents = "order-events";
+    public const string PaymentEvents = "payment-events";
+    public const string InventoryEvents = "inventory-events";
+    public const string AnalyticsEvents = "analytics-events";
+
+    public static readonly IReadOnlyList<string> All = [OrderEvents, PaymentEvents, InventoryEvents, AnalyticsEvents];
+}
+
+public sealed record StreamDefinition(string Name, int Partitions, TimeSpan Retention);

@@ -1,0 +1,70 @@
+namespace GlobalCommerce.Platform.Streams;
+
+// Commerce:Streams. The backend follows Commerce:Mode unless set: the embedded log on the embedded default, RabbitMQ
+// stream queues in the distributed mode; Azure Event Hubs only when chosen and given a connection.
+public sealed class StreamOptions
+{
+    public const string Section = "Commerce:Streams";
+
+    public StreamBackendKind? Backend { get; set; }
+
+    public int Partitions { get; set; } = 8;
+
+    // Events handed to a consumer group's handlers at once, per partition.
+    public int BatchSize { get; set; } = 100;
+
+    // How long a reader waits for the first event of a batch before it looks at its lease and checkpoint again.
+    public TimeSpan ReadWait { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    // The read position of a (group, partition) is written every CheckpointInterval or every CheckpointEvents events,
+    // whichever comes first, and when the partition is let go (shutdown, rebalance).
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public int CheckpointEvents { get; set; } = 1000;
+
+    // A (group, partition) has one owner at a time. The owner renews every LeaseDuration / 3; another host takes it
+    // over once it has not been renewed for LeaseDuration.
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    // Retention per stream; unset streams keep DefaultRetention (7 days in the distributed mode, 1 day on the embedded
+    // default). analytics-events keeps 24 hours in both, as the founding document says.
+    public Dictionary<string, TimeSpan> Retention { get; set; } = new(StringComparer.Ordinal);
+
+    public TimeSpan? DefaultRetention { get; set; }
+
+    // The stream outbox relay: how often a relay looks for committed events when no local commit woke it, and how many
+    // it hands to the backend at once.
+    public TimeSpan RelayPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public int RelayBatchSize { get; set; } = 500;
+
+    // RabbitMQ stream queues: the broker (defaults to Commerce:RabbitMqUrl).
+    public string? RabbitMqUrl { get; set; }
+
+    // Azure Event Hubs: a namespace connection string; each stream is an event hub of the same name.
+    public string? EventHubsConnection { get; set; }
+
+    public TimeSpan RetentionOf(string stream, bool embedded)
+    {
+        if (Retention.TryGetValue(stream, out var configured))
+            return configured;
+        if (stream == StreamNames.AnalyticsEvents)
+            return TimeSpan.FromHours(24);
+        return DefaultRetention ?? (embedded ? TimeSpan.FromDays(1) : TimeSpan.FromDays(7));
+    }
+
+    public static StreamOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var options = new StreamOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(Section), options);
+        return options;
+    }
+}
+
+public enum StreamBackendKind
+{
+    // In-process partitions persisted in a local SQLite file (DataDirectory/streams.db): the embedded default.
+    Embedded,
+    RabbitMqStreams,
+    EventHubs,
+}
