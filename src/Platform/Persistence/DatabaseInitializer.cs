@@ -24,6 +24,9 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
                 await CreatePostgresAsync(context, database, cancellationToken);
             else
                 await CreateSqliteAsync(context, database, cancellationToken);
+            // A database made before the streams existed gets their tables (a new one has them from EnsureCreated).
+            if (context.Model.FindEntityType(typeof(Streams.StreamOutboxEntry)) is not null)
+                await Streams.StreamStore.EnsureTablesAsync(context, cancellationToken);
             LogReady(logger, database.Domain, database.Provider);
         }
     }
