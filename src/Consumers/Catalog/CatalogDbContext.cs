@@ -1,5 +1,6 @@
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using GlobalCommerce.Platform.Streams;
 
 namespace GlobalCommerce.Consumers.Catalog;
 
@@ -10,6 +11,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddStreamTables();
         var product = modelBuilder.Entity<Product>();
         product.ToTable("products");
         product.HasKey(p => p.Id);

@@ -22,7 +22,8 @@ public sealed class EmbeddedStreamBackend : IStreamBackend, IAsyncDisposable
     {
         _clock = clock;
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        // Events carry order and account facts: owner-only, like the domain databases.
+        Persistence.DataFiles.OwnerOnly(full);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
     }
 
