@@ -1,4 +1,5 @@
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using GlobalCommerce.Contracts.Inventory;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -25,6 +26,8 @@ public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeP
             var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
             foreach (var line in lines.OrderBy(l => l.ProductId))
             {
+                await context.Produce(new Contracts.Streams.InventoryCommitted
+                    { OrderId = orderId, ProductId = line.ProductId, Quantity = line.Quantity, CommittedAt = clock.GetUtcNow() }, line.ProductId.ToString());
                 await db.StockItems
                     .Where(s => s.ProductId == line.ProductId)
                     .ExecuteUpdateAsync(s => s

@@ -1,6 +1,7 @@
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,11 @@ public static class InventoryRegistration
             .Consumer<ReserveInventoryConsumer>()
             .Consumer<CommitInventoryConsumer>()
             .Consumer<ReleaseInventoryConsumer>();
+        bus.AddCommerceStreams(configuration, options)
+            .Produce<Contracts.Streams.InventoryReserved>(StreamNames.InventoryEvents)
+            .Produce<Contracts.Streams.InventoryCommitted>(StreamNames.InventoryEvents)
+            .Produce<Contracts.Streams.InventoryReleased>(StreamNames.InventoryEvents)
+            .Outbox<InventoryDbContext>();
         return bus;
     }
 }

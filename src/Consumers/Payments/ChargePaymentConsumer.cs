@@ -43,8 +43,10 @@ public sealed partial class ChargePaymentConsumer(
             }
 
             // A refund that voided the payment while the gateway answered (or a duplicate that recorded first) makes
-            // this fail on Version; the retry then finds the row settled and takes the branch below.
+            // this fail on Version; the retry then finds the row settled and takes the branch below. The fact is
+            // produced here, in the outcome's transaction, never in the attempt's.
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
         else if (payment.Status == PaymentStatus.Voided
@@ -53,6 +55,7 @@ public sealed partial class ChargePaymentConsumer(
             payment.Status = PaymentStatus.Refunded;
             payment.GatewayReference = late;
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
 

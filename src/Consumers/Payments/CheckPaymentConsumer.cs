@@ -54,6 +54,7 @@ public sealed partial class CheckPaymentConsumer(
 
             // A charge finishing meanwhile makes this fail on Version; the retry then reads its outcome instead.
             payment.Touch(now);
+            await PaymentFacts.SettledAsync(context, payment, now);
             await db.SaveChangesAsync(ct);
             LogSettled(logger, orderId, payment.Status);
         }

@@ -48,6 +48,7 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
         {
             // A charge finishing meanwhile makes this fail on Version; the retry then sees it Succeeded and refunds it.
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
 
