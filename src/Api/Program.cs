@@ -1,3 +1,4 @@
+using GlobalCommerce.Api.Analytics;
 using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
@@ -18,6 +19,7 @@ builder.Services.AddCommerceIdentity(builder.Configuration, options);
 builder.Services.AddCatalog(options);
 builder.Services.AddOrders(builder.Configuration, options);
 builder.Services.AddErasure(options, builder.Configuration);
+builder.Services.AddAnalyticsSummary(options);
 builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {
@@ -36,5 +38,6 @@ app.MapCommerceHealthChecks();
 app.MapIdentity();
 app.MapProducts();
 app.MapOrders();
+app.MapAnalytics();
 app.MapSupportConsole();
 await app.RunAsync();

@@ -1,3 +1,4 @@
+using GlobalCommerce.Consumers.Analytics;
 using GlobalCommerce.Consumers.Fraud;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Consumers.Notifications;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace GlobalCommerce.Consumers;
 
-// Every domain's consumers: the Workers host lists them, and so does the API in the embedded mode. (The identity
+// Every domain's consumers and stream consumer groups: the Workers host lists them, and so does the API in the embedded mode. (The identity
 // domain's erasure consumer runs with the API, which owns auth_db.)
 public static class ConsumerRegistration
 {
@@ -20,6 +21,7 @@ public static class ConsumerRegistration
         bus.AddPayments(configuration, options);
         bus.AddShipping(configuration, options);
         bus.AddNotifications(configuration, options);
+        bus.AddAnalytics(configuration, options);
         return bus;
     }
 }
