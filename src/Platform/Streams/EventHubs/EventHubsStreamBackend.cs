@@ -36,12 +36,24 @@ public sealed class EventHubsStreamBackend : IStreamBackend, IAsyncDisposable
     public string Name => "eventhubs";
 
     // For StreamRegistration: the connection string is the one setting this backend cannot do without.
-    public static EventHubsStreamBackend Create(StreamOptions options) =>
-        new(options.EventHubsConnection is { Length: > 0 } connection
-            ? connection
-            : throw new InvalidOperationException(
-                $"{StreamOptions.Section}:Backend is EventHubs but {StreamOptions.Section}:EventHubsConnection is not set: set it to the " +
-                "connection string of the Event Hubs namespace (Endpoint=sb://NAMESPACE.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=...)"));
+    public static EventHubsStreamBackend Create(StreamOptions options)
+    {
+        const string Expected = "the connection string of the Event Hubs namespace (Endpoint=sb://NAMESPACE.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=...)";
+        if (options.EventHubsConnection is not { Length: > 0 } connection)
+        {
+            throw new InvalidOperationException(
+                $"{StreamOptions.Section}:Backend is EventHubs but {StreamOptions.Section}:EventHubsConnection is not set: set it to {Expected}");
+        }
+
+        try
+        {
+            return new EventHubsStreamBackend(connection);
+        }
+        catch (FormatException exception)
+        {
+            throw new InvalidOperationException($"{StreamOptions.Section}:EventHubsConnection is not {Expected}: {exception.Message}", exception);
+        }
+    }
 
     public async Task EnsureStreamsAsync(IReadOnlyList<StreamDefinition> streams, CancellationToken cancellationToken)
     {
