@@ -26,6 +26,35 @@ internal sealed class FakeEventHubsClients : IEventHubsClients
     // What a receiver hands out for (hub, partition id); the reader's starting position is recorded.
     public Func<string, string, IReadOnlyList<EventData>> Partition { get; init; } = (_, _) => [];
 
+    // When set, sent events also land in an in-memory hub of this many partitions (placed by a hash of the key, numbered
+    // 0, 1, 2, … per partition as the service numbers them), and receivers read those partitions as they grow.
+    public int? InMemoryPartitions { get; init; }
+
+    readonly Dictionary<(string Hub, string Partition), List<EventData>> _logs = [];
+
+    public List<EventData> LogOf(string hub, string partitionId)
+    {
+        lock (_logs)
+        {
+            if (!_logs.TryGetValue((hub, partitionId), out var log))
+                _logs[(hub, partitionId)] = log = [];
+            return log;
+        }
+    }
+
+    internal void Append(string hub, string? partitionKey, IReadOnlyList<EventData> events)
+    {
+        if (InMemoryPartitions is not { } partitions)
+            return;
+        var partition = EmbeddedStreamBackend.PartitionOf(partitionKey ?? "", partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var log = LogOf(hub, partition);
+        lock (log)
+        {
+            foreach (var e in events)
+                log.Add(ReceivedEvents.AsReceived(e, log.Count, partitionKey));
+        }
+    }
+
     public List<ScriptedReceiver> Receivers { get; } = [];
 
     public bool Disposed { get; private set; }
@@ -51,7 +80,8 @@ internal sealed class FakeEventHubsClients : IEventHubsClients
 
     public PartitionReceiver Receiver(string hub, string partitionId, EventPosition position, string consumerGroup)
     {
-        var receiver = new ScriptedReceiver(hub, partitionId, position, consumerGroup, Partition(hub, partitionId));
+        var events = InMemoryPartitions is null ? Partition(hub, partitionId) : LogOf(hub, partitionId);
+        var receiver = new ScriptedReceiver(hub, partitionId, position, consumerGroup, events);
         lock (Receivers)
             Receivers.Add(receiver);
         return receiver;
@@ -88,6 +118,7 @@ internal sealed class RecordingProducer(FakeEventHubsClients clients, string hub
         {
             var (key, events) = _open[eventBatch];
             Sent.Add(new SentBatch(hub, key, events.ToList()));
+            clients.Append(hub, key, events);
         }
 
         return Task.CompletedTask;
@@ -107,7 +138,7 @@ internal sealed class RecordingProducer(FakeEventHubsClients clients, string hub
 internal sealed class ScriptedReceiver(string hub, string partitionId, EventPosition position, string consumerGroup, IReadOnlyList<EventData> events)
     : PartitionReceiver
 {
-    int _next = StartOf(position, events);
+    int _next = Locked(events, () => StartOf(position, events));
 
     public string Hub { get; } = hub;
 
@@ -121,13 +152,26 @@ internal sealed class ScriptedReceiver(string hub, string partitionId, EventPosi
 
     public bool Disposed { get; private set; }
 
-    public override Task<IEnumerable<EventData>> ReceiveBatchAsync(int maximumEventCount, TimeSpan maximumWaitTime,
+    public override async Task<IEnumerable<EventData>> ReceiveBatchAsync(int maximumEventCount, TimeSpan maximumWaitTime,
         CancellationToken cancellationToken = default)
     {
         Calls.Add((maximumEventCount, maximumWaitTime));
-        var batch = events.Skip(_next).Take(maximumEventCount).ToList();
-        _next += batch.Count;
-        return Task.FromResult<IEnumerable<EventData>>(batch);
+        var deadline = DateTime.UtcNow + maximumWaitTime;
+        while (true)
+        {
+            var batch = Locked(events, () => events.Skip(_next).Take(maximumEventCount).ToList());
+            _next += batch.Count;
+            if (batch.Count > 0 || DateTime.UtcNow >= deadline)
+                return batch;
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    // An in-memory hub's partition grows while it is read.
+    static T Locked<T>(IReadOnlyList<EventData> events, Func<T> read)
+    {
+        lock (events)
+            return read();
     }
 
     public override Task CloseAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
