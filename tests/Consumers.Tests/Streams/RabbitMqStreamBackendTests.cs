@@ -235,6 +235,27 @@ public sealed class RabbitMqStreamBackendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reader_of_a_partition_that_is_deleted_fails_after_handing_out_what_it_had()
+    {
+        var stream = await CreateStreamAsync(partitions: 1);
+        await _backend.ProduceAsync([.. Enumerable.Range(1, 5).Select(i => Record(stream, "k", i))], CancellationToken.None);
+        await using var reader = await _backend.OpenAsync(stream, 0, null, CancellationToken.None);
+        Assert.Equal(5, (await ReadAsync(reader, 5)).Count);
+
+        await _broker.DeleteStreamAsync(stream, 1);
+
+        var cancelled = await Assert.ThrowsAsync<RabbitMqStreamException>(async () =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+                await reader.ReadAsync(100, TimeSpan.FromMilliseconds(200), CancellationToken.None);
+        });
+        Assert.Contains($"'{stream}.0'", cancelled.Message, StringComparison.Ordinal);
+        var missing = await Assert.ThrowsAsync<RabbitMqStreamException>(() => _backend.OpenAsync(stream, 0, null, CancellationToken.None));
+        Assert.Contains($"no queue '{stream}.0'", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_reader_whose_connection_broke_fails_and_is_opened_again_from_its_checkpoint()
     {
         // A virtual host of its own, so closing its connections touches no other test.

@@ -15,9 +15,9 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
     // confirms for different keys in parallel.
     const int ProducerChannels = 2;
 
-    // Publishes waiting for their confirm, per channel: enough to keep the link busy, few enough that a failure leaves
-    // a bounded amount to produce again.
-    const int MaxUnconfirmedPerChannel = 2_000;
+    // Publishes waiting for their confirm, per channel: enough to keep the link busy (a relay batch fits), few enough
+    // that the client's bookkeeping stays cheap (each multiple-ack walks every outstanding confirm).
+    const int MaxUnconfirmedPerChannel = 500;
 
     readonly RabbitMqConnection _producing;
     readonly RabbitMqConnection _reading;
@@ -97,8 +97,10 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
         }
 
         await Task.WhenAll(published);
-        if (!failures.IsEmpty)
-            throw ProduceFailed(records.Count, [.. failures]);
+        if (failures.IsEmpty)
+            return;
+        cancellationToken.ThrowIfCancellationRequested();
+        throw ProduceFailed(records.Count, [.. failures]);
     }
 
     public async Task<IPartitionReader> OpenAsync(string stream, int partition, long? from, CancellationToken cancellationToken)
@@ -172,6 +174,13 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
                 "RabbitMQ never changes the arguments of an existing queue or exchange. Either align the configuration with it " +
                 "(Commerce:Streams Retention/DefaultRetention give x-max-age, Partitions the number of queues), or delete it " +
                 "(rabbitmqctl delete_queue / delete_exchange; a stream queue's events go with it) and let the host declare it again.",
+                exception);
+        }
+        catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == Constants.CommandInvalid)
+        {
+            throw new RabbitMqStreamException(
+                $"RabbitMQ {_producing.Endpoint} refused {what}: {exception.ShutdownReason.ReplyText}. Streams route partition keys through " +
+                $"an {RabbitMqStreamTopology.ExchangeType} exchange: enable its plugin (rabbitmq-plugins enable rabbitmq_consistent_hash_exchange).",
                 exception);
         }
     }
