@@ -15,9 +15,11 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
     // confirms for different keys in parallel.
     const int ProducerChannels = 2;
 
-    // Publishes waiting for their confirm, per channel: enough to keep the link busy (a relay batch fits), few enough
-    // that the client's bookkeeping stays cheap (each multiple-ack walks every outstanding confirm).
-    const int MaxUnconfirmedPerChannel = 500;
+    // Publishes waiting for their confirm, per channel, in chunks: enough to keep the link busy (a relay batch of 500
+    // is in flight at once), few enough that the client's bookkeeping stays cheap (each multiple-ack walks every
+    // outstanding confirm). A chunk, not each publish, waits for room: one wake-up per 128 confirms.
+    const int ChunkSize = 128;
+    const int ChunksInFlight = 4;
 
     readonly RabbitMqConnection _producing;
     readonly RabbitMqConnection _reading;
@@ -230,7 +232,7 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
     // One publishing channel with confirms tracked by the client: BasicPublishAsync completes when the broker confirmed
     // (or fails on a nack, a return of a mandatory publish, or the channel closing). Publishes are started one after the
     // other and awaited together: the client sends them in the order they were started (a FIFO lock per channel), so
-    // a lane keeps each key's order with up to MaxUnconfirmedPerChannel confirms outstanding. The client's own limiter
+    // a lane keeps each key's order with up to ChunksInFlight × ChunkSize confirms outstanding. The client's own limiter
     // is off: it delays publishes by hundreds of milliseconds once half its 128 permits are taken.
     sealed class ProducerChannel : IAsyncDisposable
     {
@@ -240,7 +242,7 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
             outstandingPublisherConfirmationsRateLimiter: null);
 
         readonly SemaphoreSlim _gate = new(1, 1);
-        readonly SemaphoreSlim _unconfirmed = new(MaxUnconfirmedPerChannel, MaxUnconfirmedPerChannel);
+        readonly SemaphoreSlim _chunks = new(ChunksInFlight, ChunksInFlight);
         IChannel? _channel;
 
         public async Task PublishAsync(
@@ -250,20 +252,36 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
             CancellationToken cancellationToken)
         {
             var channel = await OpenAsync(connection, cancellationToken);
-            var pending = new List<Task>(records.Count);
-            foreach (var record in records)
+            var pending = new List<Task>(records.Count / ChunkSize + 1);
+
+            // After a failure the channel is usually gone; stop rather than fail the rest one by one.
+            for (var start = 0; start < records.Count && failures.IsEmpty; start += ChunkSize)
             {
-                // After a failure the channel is usually gone; stop rather than fail the rest one by one.
-                if (!failures.IsEmpty)
-                    break;
-                await _unconfirmed.WaitAsync(cancellationToken);
-                pending.Add(PublishOneAsync(channel, record, failures, cancellationToken));
+                await _chunks.WaitAsync(cancellationToken);
+                pending.Add(PublishChunkAsync(channel, records, start, Math.Min(ChunkSize, records.Count - start), failures, cancellationToken));
             }
 
             await Task.WhenAll(pending);
         }
 
-        async Task PublishOneAsync(IChannel channel, StreamRecord record, ConcurrentQueue<(StreamRecord, Exception)> failures,
+        // Starts every publish of the chunk before it first yields, so they are sent in the order given.
+        async Task PublishChunkAsync(IChannel channel, List<StreamRecord> records, int start, int count,
+            ConcurrentQueue<(StreamRecord, Exception)> failures, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var confirms = new Task[count];
+                for (var i = 0; i < count; i++)
+                    confirms[i] = PublishOneAsync(channel, records[start + i], failures, cancellationToken);
+                await Task.WhenAll(confirms);
+            }
+            finally
+            {
+                _chunks.Release();
+            }
+        }
+
+        static async Task PublishOneAsync(IChannel channel, StreamRecord record, ConcurrentQueue<(StreamRecord, Exception)> failures,
             CancellationToken cancellationToken)
         {
             try
@@ -274,10 +292,6 @@ public sealed partial class RabbitMqStreamBackend : IStreamBackend, IAsyncDispos
             catch (Exception exception)
             {
                 failures.Enqueue((record, exception));
-            }
-            finally
-            {
-                _unconfirmed.Release();
             }
         }
 
