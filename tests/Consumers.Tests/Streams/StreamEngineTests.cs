@@ -11,10 +11,9 @@ namespace GlobalCommerce.Consumers.Tests.Streams;
 // leases. The same engine runs every backend; the RabbitMQ backend has its own tests.
 public sealed class StreamEngineTests
 {
-    // A file of the test's own: the PostgreSQL tests' data folder is the shared default, where earlier runs' events stay.
-    static string StreamsFile(Platform.CommerceOptions options) => options.DatabaseProvider == DatabaseProvider.Sqlite
-        ? Path.Combine(options.DataDirectory, "streams.db")
-        : Path.Combine(Path.GetTempPath(), "gc-consumers-tests", $"streams-{Guid.NewGuid():N}.db");
+    // Its own file per test (a PostgreSQL test's options point at the user's data folder, which must not be shared).
+    static string StreamsFile(CommerceOptions options) =>
+        Path.Combine(Path.GetTempPath(), "gc-consumers-tests", Guid.NewGuid().ToString("N"), "streams.db");
 
     static IEnumerable<LedgerEvent> Accounts(int accounts, int perAccount, int from = 0) =>
         Enumerable.Range(from, perAccount).SelectMany(seq => Enumerable.Range(0, accounts).Select(a => new LedgerEvent($"acct-{a}", seq)));

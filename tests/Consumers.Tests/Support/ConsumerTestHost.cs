@@ -1,6 +1,5 @@
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Messaging;
-using GlobalCommerce.Platform.Streams;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -41,11 +40,6 @@ public sealed class ConsumerTestHost : IAsyncDisposable
     {
         var options = TestDatabases.For(provider);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-        // The harness starts the hosted services, the stream host among them: its relays and consumer groups use a
-        // stream file of this test's own, never the shared default data folder the PostgreSQL tests would point at.
-        configuration[StreamOptions.Section + ":EmbeddedPath"] ??= Path.Combine(
-            options.DatabaseProvider == DatabaseProvider.Sqlite ? options.DataDirectory : Path.Combine(Path.GetTempPath(), "gc-consumers-tests"),
-            $"streams-{Guid.NewGuid():N}.db");
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMassTransitTestHarness(bus =>

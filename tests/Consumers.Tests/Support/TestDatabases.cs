@@ -27,6 +27,8 @@ public static class TestDatabases
                     "GC_TEST_POSTGRES is not set. Run the suite with scripts/test.sh, or start a server with " +
                     "'scripts/servers.sh start DIR && source DIR/env' (a connection string without Database=)."),
             DatabasePrefix = "t" + Guid.NewGuid().ToString("N") + "_",
+            // Files a host still writes (the embedded stream log) stay out of the user's data folder.
+            DataDirectory = Path.Combine(Path.GetTempPath(), "gc-consumers-tests", Guid.NewGuid().ToString("N")),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(provider)),
     };
