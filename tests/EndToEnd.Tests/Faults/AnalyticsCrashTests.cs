@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using Xunit.Abstractions;
 
 namespace GlobalCommerce.EndToEnd.Tests.Faults;
@@ -13,7 +16,8 @@ namespace GlobalCommerce.EndToEnd.Tests.Faults;
 //   2. the relay kills the process itself (GC_STREAM_KILL_AT=after-produce) after a batch is on the stream and before
 //      its outbox rows are deleted: the restart produces that batch again, same EventIds.
 // Afterwards every order ends with the books exact, every stream outbox is empty, and the analytics group has counted
-// each fact on the streams exactly once, as many as the domain databases committed.
+// each fact on the streams exactly once, as many as the domain databases committed. The same in real mode, where the
+// group and the order, payment and inventory relays run in the worker and the streams are RabbitMQ stream queues.
 [Trait("Category", "Faults")]
 public sealed class AnalyticsCrashTests(ITestOutputHelper output)
 {
@@ -84,6 +88,43 @@ public sealed class AnalyticsCrashTests(ITestOutputHelper output)
         Assert.True(books.Completed > 0 && books.Failed > 0, books.ToString());
     }
 
+    [Fact]
+    public async Task The_analytics_group_counts_every_fact_exactly_once_across_kills_of_the_worker_in_real_mode()
+    {
+        const int orders = 150;
+        await using var platform = await FaultPlatform.StartAsync();
+        var inFlightAtKills = new List<int>();
+        var relayKilled = false;
+        var run = await FaultScenario.RunAsync(platform, output, orders, seed: 29, fault: async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            inFlightAtKills.Add(await platform.OrdersInFlightAsync());
+            await platform.KillWorkerAsync();
+            await platform.StartWorkerAsync(new Dictionary<string, string?>
+            {
+                ["GC_STREAM_KILL_AT"] = "after-produce",
+                ["GC_STREAM_KILL_AFTER"] = RelayBatchesBeforeKill.ToString(CultureInfo.InvariantCulture),
+            });
+            var dead = await platform.WaitForWorkerExitAsync(TimeSpan.FromSeconds(90));
+            if (dead is null)
+                Assert.Fail($"the worker's relay did not kill it within 90 s: the test proved nothing\n{await platform.DiagnoseAsync()}");
+            relayKilled = dead.Output.Contains("stream fault injection: killing the process at AfterProduce", StringComparison.Ordinal);
+            inFlightAtKills.Add(await platform.OrdersInFlightAsync());
+            await platform.StartWorkerAsync();
+        }, Mix);
+        output.WriteLine($"orders in flight at the SIGKILL and at the relay's kill: {string.Join(", ", inFlightAtKills)}");
+        await platform.AssertHoldsAsync(run.Report);
+
+        var facts = await FactInvariants.CheckAsync(async domain => await platform.OpenDatabaseAsync(domain), FaultPlatform.StreamOutboxes,
+            () => StreamLogAsync(platform), TimeSpan.FromSeconds(60));
+        output.WriteLine(facts.ToString());
+        if (!facts.Holds)
+            Assert.Fail(facts + "\n" + await platform.DiagnoseAsync());
+        Assert.True(relayKilled, "the worker died, but not at the relay's kill switch");
+        Assert.True(inFlightAtKills.All(n => n > 0), "a kill hit an idle platform: the test proved nothing");
+        Assert.True(facts.Copies > 0, "no fact reached the stream twice: the relay's crash window was not exercised\n" + facts);
+    }
+
     async Task UntilAcceptedAsync(OrderLoad load, int accepted)
     {
         var earliest = DateTime.UtcNow + TimeSpan.FromSeconds(3);
@@ -91,6 +132,36 @@ public sealed class AnalyticsCrashTests(ITestOutputHelper output)
         while (DateTime.UtcNow < latest && (DateTime.UtcNow < earliest || load.Accepted < accepted))
             await Task.Delay(100);
         output.WriteLine($"        {load.Accepted} orders answered 202");
+    }
+
+    // Real mode's log, the test virtual host's RabbitMQ stream queues "{stream}.{partition}", each read from its first
+    // offset until nothing more arrives: per stream and short type name, distinct events (by MessageId) and copies.
+    static async Task<IReadOnlyDictionary<(string Stream, string Type), (long Distinct, long Copies)>> StreamLogAsync(FaultPlatform platform)
+    {
+        const int partitions = 8;
+        var factory = new ConnectionFactory { Uri = platform.Broker.AddressOf(platform.VirtualHost) };
+        await using var connection = await factory.CreateConnectionAsync();
+        var events = new ConcurrentBag<(string Stream, string Type, string EventId)>();
+        string[] streams = ["order-events", "payment-events", "inventory-events", "analytics-events"];
+        await Task.WhenAll(streams.SelectMany(stream => Enumerable.Range(0, partitions).Select(async partition =>
+        {
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.BasicQosAsync(prefetchSize: 0, prefetchCount: 500, global: false);
+            var last = DateTime.UtcNow;
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                var type = delivery.BasicProperties.Type ?? "?";
+                events.Add((stream, type[(type.LastIndexOf('.') + 1)..], delivery.BasicProperties.MessageId ?? "?"));
+                last = DateTime.UtcNow;
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+            };
+            await channel.BasicConsumeAsync($"{stream}.{partition}", autoAck: false, consumerTag: "", noLocal: false, exclusive: false,
+                arguments: new Dictionary<string, object?> { ["x-stream-offset"] = "first" }, consumer);
+            while (DateTime.UtcNow - last < TimeSpan.FromSeconds(2))
+                await Task.Delay(100);
+        })));
+        return events.GroupBy(e => (e.Stream, e.Type)).ToDictionary(g => g.Key, g => ((long)g.Select(e => e.EventId).Distinct().Count(), (long)g.Count()));
     }
 
     // The embedded backend's log (DataDirectory/streams.db): per stream and short type name, distinct events and copies.

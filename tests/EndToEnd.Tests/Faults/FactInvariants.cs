@@ -51,14 +51,15 @@ public static class FactInvariants
         foreach (var domain in outboxes)
             undelivered[domain] = await ScalarAsync(openDatabase, domain, "SELECT count(*) FROM stream_outbox");
         var log = await streamLog();
-        var counted = (await RowsAsync(openDatabase, "analytics", "SELECT \"Stream\", \"EventType\", sum(\"Count\") FROM event_counts GROUP BY \"Stream\", \"EventType\"",
+        var counted = (await RowsAsync(openDatabase, "analytics",
+            "SELECT \"Stream\", \"EventType\", CAST(sum(\"Count\") AS bigint) FROM event_counts GROUP BY \"Stream\", \"EventType\"",
             r => (Key: (r.GetString(0), r.GetString(1)), Count: r.GetInt64(2)))).ToDictionary(r => r.Key, r => r.Count);
         var committed = new Dictionary<(string, string), long>();
         foreach (var (stream, type, domain, sql) in Committed)
             committed[(stream, type)] = await ScalarAsync(openDatabase, domain, sql);
         var funnel = (await RowsAsync(openDatabase, "analytics",
-            "SELECT coalesce(sum(\"Created\"), 0), coalesce(sum(\"Confirmed\"), 0), coalesce(sum(\"Failed\"), 0), coalesce(sum(\"Cancelled\"), 0), " +
-            "coalesce(sum(\"Completed\"), 0) FROM order_funnel", r => Enumerable.Range(0, 5).Select(r.GetInt64).ToArray())).Single();
+            "SELECT " + string.Join(", ", Funnel.Select(f => $"CAST(coalesce(sum(\"{f.Column}\"), 0) AS bigint)")) + " FROM order_funnel",
+            r => Enumerable.Range(0, Funnel.Length).Select(r.GetInt64).ToArray())).Single();
 
         var counts = log.Keys.Concat(counted.Keys).Concat(committed.Keys).Distinct().OrderBy(k => k.Item1, StringComparer.Ordinal)
             .ThenBy(k => k.Item2, StringComparer.Ordinal)
