@@ -1,4 +1,5 @@
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Catalog;
@@ -8,8 +9,11 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
 {
     public DbSet<Product> Products => Set<Product>();
 
+    public DbSet<ProductStockLevel> StockLevels => Set<ProductStockLevel>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.AddStreamTables();
         var product = modelBuilder.Entity<Product>();
         product.ToTable("products");
         product.HasKey(p => p.Id);
@@ -23,6 +27,11 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         product.Property(p => p.Price).HasPrecision(18, 2);
         product.Property(p => p.Currency).HasMaxLength(3);
         product.HasIndex(p => p.VendorId);
+
+        var level = modelBuilder.Entity<ProductStockLevel>();
+        level.ToTable("product_stock_levels");
+        level.HasKey(l => new { l.ProductId, l.Warehouse });
+        level.Property(l => l.Warehouse).HasMaxLength(64);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
