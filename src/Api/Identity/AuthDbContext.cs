@@ -2,6 +2,7 @@ using GlobalCommerce.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using GlobalCommerce.Platform.Streams;
 
 namespace GlobalCommerce.Api.Identity;
 
@@ -14,6 +15,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        builder.AddStreamTables();
         builder.Entity<Consent>(consent =>
         {
             consent.ToTable("consents");

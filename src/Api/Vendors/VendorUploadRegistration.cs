@@ -17,7 +17,7 @@ public static class VendorUploadRegistration
         services.AddSingleton<UploadSpool>();
         services.AddSingleton<InventoryUploadProcessor>();
         services.AddHostedService(provider => provider.GetRequiredService<InventoryUploadProcessor>());
-        new StreamsBuilder(services)
+        services.AddCommerceStreams(configuration, options)
             .Produce<InventoryUpdated>(StreamNames.InventoryEvents)
             .Produce<StockLevelReported>(StreamNames.AnalyticsEvents)
             .Outbox<VendorDbContext>();

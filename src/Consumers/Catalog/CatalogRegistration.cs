@@ -32,7 +32,7 @@ public static class CatalogRegistration
     public static IBusRegistrationConfigurator AddCatalogConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddCatalogDatabase(options).AddProductCache(configuration, options);
-        new StreamsBuilder(bus)
+        bus.AddCommerceStreams(configuration, options)
             .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ProductOnInventoryUpdatedConsumer>())
             .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, CacheConsumerGroup, e => e.Consumer<CacheEvictionOnInventoryUpdatedConsumer>());
         return bus;

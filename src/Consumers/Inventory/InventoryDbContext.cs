@@ -20,8 +20,7 @@ public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> opti
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        modelBuilder.AddTransactionalOutbox();
-        modelBuilder.AddStreamTables();
+        modelBuilder.AddTransactionalOutbox().AddStreamTables();
         var stock = modelBuilder.Entity<StockItem>();
         // The database itself refuses an oversell, whatever code path writes the row.
         stock.ToTable("stock_items", t => t.HasCheckConstraint("ck_stock_items_reserved_within_on_hand",

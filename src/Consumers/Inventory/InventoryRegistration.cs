@@ -23,7 +23,7 @@ public static class InventoryRegistration
             .Consumer<ReserveInventoryConsumer>()
             .Consumer<CommitInventoryConsumer>()
             .Consumer<ReleaseInventoryConsumer>();
-        new StreamsBuilder(bus)
+        bus.AddCommerceStreams(configuration, options)
             .Produce<InventoryUpdateRejected>(StreamNames.InventoryEvents)
             .Produce<ReorderPointReached>(StreamNames.InventoryEvents)
             .Outbox<InventoryDbContext>()

@@ -16,7 +16,7 @@ public static class NotificationsRegistration
             .Consumer<ConfirmationOnOrderConfirmedConsumer>()
             .Consumer<ShipmentNoticeOnOrderCompletedConsumer>()
             .Consumer<EraseNotificationDataConsumer>();
-        new StreamsBuilder(bus)
+        bus.AddCommerceStreams(configuration, options)
             .TopicEndpoint<NotificationsDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ReorderNoticeOnReorderPointReachedConsumer>());
         return bus;
     }

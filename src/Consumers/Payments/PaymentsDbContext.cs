@@ -1,6 +1,7 @@
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using GlobalCommerce.Platform.Streams;
 
 namespace GlobalCommerce.Consumers.Payments;
 
@@ -11,7 +12,7 @@ public sealed class PaymentsDbContext(DbContextOptions<PaymentsDbContext> option
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        modelBuilder.AddTransactionalOutbox();
+        modelBuilder.AddTransactionalOutbox().AddStreamTables();
         var payment = modelBuilder.Entity<Payment>();
         payment.ToTable("payments");
         payment.HasKey(p => p.OrderId);

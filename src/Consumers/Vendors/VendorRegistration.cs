@@ -19,7 +19,7 @@ public static class VendorRegistration
     public static IBusRegistrationConfigurator AddVendors(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddVendorDatabase(options);
-        new StreamsBuilder(bus)
+        bus.AddCommerceStreams(configuration, options)
             .TopicEndpoint<VendorDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e
                 .Consumer<UploadReportOnInventoryUpdateRejectedConsumer>()
                 .Consumer<ReorderAlertOnReorderPointReachedConsumer>());

@@ -1,4 +1,5 @@
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using GlobalCommerce.Platform.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +24,8 @@ public static class CommerceHost
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddCommerceHealthChecks();
+        // After the databases: the stream host's relays and consumer groups keep their bookkeeping in them.
+        builder.Services.AddCommerceStreams(builder.Configuration, options);
         return options;
     }
 }

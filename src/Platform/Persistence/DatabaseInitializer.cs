@@ -24,6 +24,9 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
                 await CreatePostgresAsync(context, database, cancellationToken);
             else
                 await CreateSqliteAsync(context, database, cancellationToken);
+            // A database made before the streams existed gets their tables (a new one has them from EnsureCreated).
+            if (context.Model.FindEntityType(typeof(Streams.StreamOutboxEntry)) is not null)
+                await Streams.StreamStore.EnsureTablesAsync(context, cancellationToken);
             LogReady(logger, database.Domain, database.Provider);
         }
     }
@@ -49,7 +52,7 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
     static async Task CreateSqliteAsync(DbContext context, DomainDatabase database, CancellationToken cancellationToken)
     {
         var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
-        OwnerOnly(Path.GetFullPath(file));
+        DataFiles.OwnerOnly(Path.GetFullPath(file));
         await context.Database.EnsureCreatedAsync(cancellationToken);
         // WAL lets the API read while consumers write.
         await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
@@ -57,33 +60,6 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
             && await context.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM pragma_table_info('inbox_state') WHERE name = 'Outgoing'")
                 .SingleAsync(cancellationToken) == 0)
             await context.Database.ExecuteSqlRawAsync("ALTER TABLE inbox_state ADD COLUMN \"Outgoing\" TEXT", cancellationToken);
-    }
-
-    // The files hold accounts, orders and payment references: the folder is 0700 and the database 0600, created so before
-    // SQLite writes a byte (its -wal and -shm files take the database file's mode).
-    static void OwnerOnly(string file)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
-        {
-            using var created = new FileStream(file, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-        }
-        catch (IOException) when (File.Exists(file))
-        {
-            // A database from an earlier run, or one another host created first.
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database for {Domain} ready on {Provider}")]

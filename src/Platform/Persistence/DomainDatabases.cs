@@ -38,10 +38,10 @@ public static class DomainDatabases
         switch (provider)
         {
             case DatabaseProvider.Sqlite:
-                db.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.Instance);
+                db.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.Instance, Streams.StreamOutboxSignal.Instance);
                 break;
             case DatabaseProvider.Postgres:
-                db.UseNpgsql(connectionString);
+                db.UseNpgsql(connectionString).AddInterceptors(Streams.StreamOutboxSignal.Instance);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown database provider {provider}");

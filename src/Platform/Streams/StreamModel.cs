@@ -53,6 +53,19 @@ public class StreamLease
     public long ExpiresAt { get; set; }
 }
 
+// A host taking part in a consumer group, until when (unix ms): the lease balancer divides the partitions among the
+// members that are alive.
+public class StreamMember
+{
+    public required string ConsumerGroup { get; set; }
+
+    public required string Stream { get; set; }
+
+    public required string Owner { get; set; }
+
+    public long ExpiresAt { get; set; }
+}
+
 // Events a consumer group has applied, for consumers whose effect is not naturally idempotent (counting): see
 // StreamInbox.
 public class StreamInboxEntry
@@ -90,6 +103,13 @@ public static class StreamModel
         lease.Property(l => l.ConsumerGroup).HasMaxLength(64);
         lease.Property(l => l.Stream).HasMaxLength(64);
         lease.Property(l => l.Owner).HasMaxLength(128);
+
+        var member = modelBuilder.Entity<StreamMember>();
+        member.ToTable("stream_member");
+        member.HasKey(m => new { m.ConsumerGroup, m.Stream, m.Owner });
+        member.Property(m => m.ConsumerGroup).HasMaxLength(64);
+        member.Property(m => m.Stream).HasMaxLength(64);
+        member.Property(m => m.Owner).HasMaxLength(128);
 
         var inbox = modelBuilder.Entity<StreamInboxEntry>();
         inbox.ToTable("stream_inbox");

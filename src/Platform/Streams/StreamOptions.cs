@@ -38,6 +38,9 @@ public sealed class StreamOptions
 
     public int RelayBatchSize { get; set; } = 500;
 
+    // The embedded backend's file (default: DataDirectory/streams.db).
+    public string? EmbeddedPath { get; set; }
+
     // RabbitMQ stream queues: the broker (defaults to Commerce:RabbitMqUrl).
     public string? RabbitMqUrl { get; set; }
 

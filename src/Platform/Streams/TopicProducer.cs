@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
 namespace GlobalCommerce.Platform.Streams;
 
 // Produces T onto the stream it was registered for (StreamsBuilder.Produce<T>). Inside a domain transaction (a consumer
@@ -14,7 +18,52 @@ public interface ITopicProducer<in T>
 // DbContext for every consumed message; an HTTP handler enlists the context it saves with.
 public interface IStreamTransaction
 {
-    Microsoft.EntityFrameworkCore.DbContext? Enlisted { get; }
+    DbContext? Enlisted { get; }
 
-    void Enlist(Microsoft.EntityFrameworkCore.DbContext context);
+    void Enlist(DbContext context);
+}
+
+public sealed class StreamTransaction : IStreamTransaction
+{
+    public DbContext? Enlisted { get; private set; }
+
+    public void Enlist(DbContext context)
+    {
+        if (context.Model.FindEntityType(typeof(StreamOutboxEntry)) is null)
+            throw new InvalidOperationException($"{context.GetType().Name} has no stream outbox: call modelBuilder.AddStreamTables() in its OnModelCreating");
+        Enlisted = context;
+    }
+}
+
+public sealed class TopicProducer<T>(StreamTopology topology, IStreamTransaction transaction, StreamProducer producer, TimeProvider clock)
+    : ITopicProducer<T>
+    where T : class
+{
+    public async Task Produce(T message, string partitionKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentException.ThrowIfNullOrEmpty(partitionKey);
+        var stream = topology.StreamOf(typeof(T));
+        var eventId = MassTransit.NewId.NextGuid();
+        var now = clock.GetUtcNow();
+        var trace = Activity.Current?.Id;
+        if (transaction.Enlisted is { } db)
+        {
+            db.Set<StreamOutboxEntry>().Add(new StreamOutboxEntry
+            {
+                EventId = eventId,
+                Stream = stream,
+                PartitionKey = partitionKey,
+                MessageType = StreamSerializer.TypeName(typeof(T)),
+                Body = StreamSerializer.Serialize(message),
+                TraceParent = trace,
+                CreatedAt = now.ToUnixTimeMilliseconds(),
+            });
+            return;
+        }
+
+        var record = new StreamRecord(eventId, stream, partitionKey, StreamSerializer.TypeName(typeof(T)),
+            Encoding.UTF8.GetBytes(StreamSerializer.Serialize(message)), now, trace);
+        await producer.ProduceAsync([record], cancellationToken);
+    }
 }

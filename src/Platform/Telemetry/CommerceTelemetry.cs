@@ -55,6 +55,7 @@ public static class CommerceTelemetry
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation()
                 .AddSource(DiagnosticHeaders.DefaultListenerName)
+                .AddSource(Streams.StreamTelemetry.SourceName)
                 .AddNpgsql()
                 .AddEntityFrameworkCoreInstrumentation(efCore => efCore.Filter = (provider, _) => provider != NpgsqlEfProvider))
             .WithMetrics(metrics => metrics

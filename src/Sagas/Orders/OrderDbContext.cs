@@ -1,6 +1,7 @@
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using GlobalCommerce.Platform.Streams;
 
 namespace GlobalCommerce.Sagas.Orders;
 
@@ -20,7 +21,7 @@ public sealed class OrderDbContext(DbContextOptions<OrderDbContext> options) : D
 
     // Only the orders' mappings: the erasure saga's live in the same assembly but in erasure_db.
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.AddTransactionalOutbox().ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly,
+        modelBuilder.AddTransactionalOutbox().AddStreamTables().ApplyConfigurationsFromAssembly(typeof(OrderDbContext).Assembly,
             type => type.Namespace == typeof(OrderDbContext).Namespace);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

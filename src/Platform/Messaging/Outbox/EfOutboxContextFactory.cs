@@ -4,6 +4,7 @@ using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
@@ -30,6 +31,9 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
         // Savepoints around every SaveChanges are round trips this transaction does not need: a failed statement fails
         // the whole message, which is rolled back and retried as one.
         db.Database.AutoSavepointsEnabled = false;
+        // Events the handler produces onto a stream join this transaction (the stream outbox), if the database has one.
+        if (HasStreamOutbox(db))
+            provider.GetService<Streams.IStreamTransaction>()?.Enlist(db);
 
         InboxState inbox;
         List<OutboxMessage> outgoing;
@@ -85,6 +89,8 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
             throw;
         }
     }
+
+    static bool HasStreamOutbox(DbContext context) => context.Model.FindEntityType(typeof(Streams.StreamOutboxEntry)) is not null;
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("entityFrameworkOutbox");
 

@@ -1,0 +1,190 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GlobalCommerce.Platform.Streams;
+
+// Reads one partition for one consumer group while this host holds its lease: from the checkpoint, in batches, each
+// handed to the group's consumers in a fresh scope and retried (same batch, same order) until it succeeds. The read
+// position is written every CheckpointInterval or CheckpointEvents events and when the loop stops; after a crash the
+// events since the last checkpoint are read again, which the consumers' idempotency absorbs.
+public sealed partial class PartitionReaderLoop(
+    IServiceProvider services,
+    TopicEndpointConfigurator endpoint,
+    StreamDispatcher dispatcher,
+    IStreamBackend backend,
+    StreamOptions options,
+    TimeProvider clock,
+    string owner,
+    int partition,
+    ILogger logger)
+{
+    readonly CancellationTokenSource _stop = new();
+    bool _releaseLease = true;
+    Task _completion = Task.CompletedTask;
+
+    public int Partition => partition;
+
+    // Set by the balancer on every renewal; a loop whose lease ran out stops before it handles another batch.
+    public long LeaseValidUntil { get; set; }
+
+    public Task Completion => _completion;
+
+    public void Start() => _completion = Task.Run(RunAsync, CancellationToken.None);
+
+    public async Task StopAsync(bool releaseLease = true)
+    {
+        _releaseLease = releaseLease;
+        await _stop.CancelAsync();
+        await _completion.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    async Task RunAsync()
+    {
+        var group = endpoint.ConsumerGroup;
+        var stream = endpoint.Stream;
+        var batchSize = endpoint.BatchSize ?? options.BatchSize;
+        var checkpointEvents = endpoint.CheckpointEvents ?? options.CheckpointEvents;
+        var checkpointInterval = endpoint.CheckpointInterval ?? options.CheckpointInterval;
+        var stopping = _stop.Token;
+
+        long? next = null;
+        long? checkpointed = null;
+        var sinceCheckpoint = 0;
+        var lastCheckpoint = clock.GetUtcNow();
+        IPartitionReader? reader = null;
+        var failures = 0;
+        try
+        {
+            next = checkpointed = await WithScopeAsync(db => StreamStore.ReadCheckpointAsync(db, group, stream, partition, stopping));
+            while (!stopping.IsCancellationRequested && LeaseHeld())
+            {
+                try
+                {
+                    reader ??= await backend.OpenAsync(stream, partition, next, stopping);
+                    var batch = await reader.ReadAsync(batchSize, options.ReadWait, stopping);
+                    if (batch.Count > 0)
+                    {
+                        if (!LeaseHeld())
+                            break;
+                        await HandleAsync(batch, stopping);
+                        next = batch[^1].Offset + 1;
+                        sinceCheckpoint += batch.Count;
+                        StreamTelemetry.Consumed.Add(batch.Count, new KeyValuePair<string, object?>("group", group),
+                            new KeyValuePair<string, object?>("stream", stream));
+                    }
+
+                    failures = 0;
+                    if (next != checkpointed && (sinceCheckpoint >= checkpointEvents || clock.GetUtcNow() - lastCheckpoint >= checkpointInterval))
+                    {
+                        if (!await CheckpointAsync(next!.Value, stopping))
+                            break;
+                        checkpointed = next;
+                        sinceCheckpoint = 0;
+                        lastCheckpoint = clock.GetUtcNow();
+                    }
+                }
+                catch (Exception exception) when (!stopping.IsCancellationRequested)
+                {
+                    // The reader or a batch failed: start over from the last handled position after a pause that grows
+                    // with repeated failures (a poison event holds its partition and says so in the log, it is not skipped).
+                    failures++;
+                    LogReadFailed(logger, group, stream, partition, next, failures, exception);
+                    if (reader is not null)
+                        await DisposeQuietlyAsync(reader);
+                    reader = null;
+                    var pause = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, Math.Min(failures, 9)), 30_000));
+                    await Task.Delay(pause, clock, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (reader is not null)
+                await DisposeQuietlyAsync(reader);
+            if (next is { } position && next != checkpointed)
+                await CheckpointAsync(position, CancellationToken.None);
+            if (_releaseLease)
+                await ReleaseQuietlyAsync();
+            LogStopped(logger, group, stream, partition, next);
+        }
+    }
+
+    bool LeaseHeld() => clock.GetUtcNow().ToUnixTimeMilliseconds() < LeaseValidUntil;
+
+    async Task HandleAsync(IReadOnlyList<StreamEnvelope> batch, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        await dispatcher.DispatchAsync(scope.ServiceProvider, batch, cancellationToken);
+    }
+
+    async Task<bool> CheckpointAsync(long position, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var written = await WithScopeAsync(db => StreamStore.WriteCheckpointAsync(db, endpoint.ConsumerGroup, endpoint.Stream, partition, position,
+                owner, clock.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken));
+            if (written)
+                StreamTelemetry.Checkpoints.Add(1);
+            else
+                LogLeaseLost(logger, endpoint.ConsumerGroup, endpoint.Stream, partition);
+            return written;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The position stays in memory; the next checkpoint (or a replay after a crash) covers it.
+            LogCheckpointFailed(logger, endpoint.ConsumerGroup, endpoint.Stream, partition, exception);
+            return true;
+        }
+    }
+
+    async Task ReleaseQuietlyAsync()
+    {
+        try
+        {
+            await WithScopeAsync(async db =>
+            {
+                await StreamStore.ReleaseAsync(db, endpoint.ConsumerGroup, endpoint.Stream, partition, owner, CancellationToken.None);
+                return true;
+            });
+        }
+        catch (Exception exception)
+        {
+            LogCheckpointFailed(logger, endpoint.ConsumerGroup, endpoint.Stream, partition, exception);
+        }
+    }
+
+    async Task<T> WithScopeAsync<T>(Func<DbContext, Task<T>> action)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await action((DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext));
+    }
+
+    static async Task DisposeQuietlyAsync(IPartitionReader reader)
+    {
+        try
+        {
+            await reader.DisposeAsync();
+        }
+#pragma warning disable CA1031 // a broken reader is being thrown away
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer group {Group} on {Stream} partition {Partition} failed at offset {Offset} ({Failures} in a row); retrying")]
+    static partial void LogReadFailed(ILogger logger, string group, string stream, int partition, long? offset, int failures, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer group {Group} on {Stream} partition {Partition}: checkpoint not written")]
+    static partial void LogCheckpointFailed(ILogger logger, string group, string stream, int partition, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer group {Group} on {Stream} partition {Partition}: lease lost to another host")]
+    static partial void LogLeaseLost(ILogger logger, string group, string stream, int partition);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} stopped reading {Stream} partition {Partition} at {Offset}")]
+    static partial void LogStopped(ILogger logger, string group, string stream, int partition, long? offset);
+}

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace GlobalCommerce.Platform.Streams;
+
+// Wakes the relay of a database as soon as a transaction that wrote to its stream outbox commits, so events leave
+// within milliseconds without the relay polling hard. A relay in another process (or a missed wake-up) falls back to
+// StreamOptions.RelayPollInterval.
+public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionInterceptor
+{
+    public static readonly StreamOutboxSignal Instance = new();
+
+    static readonly ConcurrentDictionary<Type, SemaphoreSlim> Wakeups = new();
+    static readonly ConditionalWeakTable<DbContext, object> Pending = new();
+
+    public static SemaphoreSlim WakeupOf(Type contextType) => Wakeups.GetOrAdd(contextType, _ => new SemaphoreSlim(0, 1));
+
+    public static void Wake(Type contextType)
+    {
+        var wakeup = WakeupOf(contextType);
+        try
+        {
+            if (wakeup.CurrentCount == 0)
+                wakeup.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake.
+        }
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
+        CancellationToken cancellationToken = default)
+    {
+        Note(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Note(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        AfterSave(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        AfterSave(eventData.Context);
+        return result;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Committed(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData)
+    {
+        if (eventData.Context is { } context)
+            Pending.Remove(context);
+    }
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TransactionRolledBack(transaction, eventData);
+        return Task.CompletedTask;
+    }
+
+    static void Note(DbContext? context)
+    {
+        if (context is null || context.Model.FindEntityType(typeof(StreamOutboxEntry)) is null)
+            return;
+        foreach (var entry in context.ChangeTracker.Entries<StreamOutboxEntry>())
+        {
+            if (entry.State == EntityState.Added)
+            {
+                Pending.AddOrUpdate(context, context);
+                return;
+            }
+        }
+    }
+
+    static void AfterSave(DbContext? context)
+    {
+        if (context is not null && context.Database.CurrentTransaction is null)
+            Committed(context);
+    }
+
+    static void Committed(DbContext? context)
+    {
+        if (context is not null && Pending.Remove(context))
+            Wake(context.GetType());
+    }
+}

@@ -1,0 +1,167 @@
+using GlobalCommerce.Consumers.Tests.Support;
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GlobalCommerce.Consumers.Tests.Streams;
+
+// The stream engine on the embedded backend: transactional produce, order per key, checkpoints, replay by a new group,
+// leases. The same engine runs every backend; the RabbitMQ backend has its own tests.
+public sealed class StreamEngineTests
+{
+    static string StreamsFile(Platform.CommerceOptions options) => Path.Combine(options.DataDirectory, "streams.db");
+
+    static IEnumerable<LedgerEvent> Accounts(int accounts, int perAccount, int from = 0) =>
+        Enumerable.Range(from, perAccount).SelectMany(seq => Enumerable.Range(0, accounts).Select(a => new LedgerEvent($"acct-{a}", seq)));
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Committed_events_arrive_once_in_order_per_key_and_rolled_back_ones_never(DatabaseProvider provider)
+    {
+        var options = TestDatabases.For(provider);
+        await using var host = await StreamTestHost.StartAsync(options, StreamsFile(options), ["ledger"]);
+
+        // Rolled back first, then a committed marker on the same key (the same partition): once the marker has arrived,
+        // anything before it in that partition would have too.
+        await host.ProduceAsync([new LedgerEvent("acct-0", -1), new LedgerEvent("acct-0", -2)], commit: false);
+        foreach (var chunk in Accounts(20, 25).Chunk(50))
+            await host.ProduceAsync(chunk);
+
+        var entries = await host.WaitForEntriesAsync("ledger", 500);
+        Assert.Equal(500, entries.Count);
+        Assert.DoesNotContain(entries, e => e.Sequence < 0);
+        foreach (var account in entries.GroupBy(e => e.Account))
+        {
+            Assert.Equal(Enumerable.Range(0, 25), account.Select(e => e.Sequence));
+            Assert.Single(account.Select(e => e.Partition).Distinct());
+        }
+
+        // The relay deleted what it produced.
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        Assert.Equal(0, await db.Set<StreamOutboxEntry>().CountAsync());
+        await TestDatabases.DropAsync(host.Services, options);
+    }
+
+    [Fact]
+    public async Task A_restarted_group_resumes_at_its_checkpoint_and_a_new_group_replays_from_the_start()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Sqlite);
+        var file = StreamsFile(options);
+        await using (var first = await StreamTestHost.StartAsync(options, file, ["ledger"], checkpointEvents: 10))
+        {
+            await first.ProduceAsync(Accounts(10, 10));
+            Assert.Equal(100, (await first.WaitForEntriesAsync("ledger", 100)).Count);
+        }
+
+        // Stopped cleanly: every partition's position was written, so the restart reads nothing twice.
+        await using var second = await StreamTestHost.StartAsync(options, file, ["ledger", "replay"], checkpointEvents: 10);
+        await second.ProduceAsync(Accounts(10, 5, from: 10));
+        var ledger = await second.WaitForEntriesAsync("ledger", 150);
+        Assert.Equal(150, ledger.Count);
+        Assert.Equal(150, await second.DeliveriesAsync("ledger"));
+
+        var replay = await second.WaitForEntriesAsync("replay", 150);
+        Assert.Equal(150, replay.Count);
+        foreach (var account in replay.GroupBy(e => e.Account))
+            Assert.Equal(Enumerable.Range(0, 15), account.Select(e => e.Sequence));
+        await TestDatabases.DropAsync(second.Services, options);
+    }
+
+    [Fact]
+    public async Task Events_read_again_after_a_lost_checkpoint_change_nothing_twice()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Sqlite);
+        var file = StreamsFile(options);
+        await using (var first = await StreamTestHost.StartAsync(options, file, ["ledger"]))
+        {
+            await first.ProduceAsync(Accounts(5, 20));
+            Assert.Equal(100, (await first.WaitForEntriesAsync("ledger", 100)).Count);
+        }
+
+        // As if the process had died before writing any checkpoint: every event is read again.
+        await using var second = await StreamTestHost.StartAsync(options, file, ["ledger"]);
+        await using (var scope = second.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+            await db.Set<StreamCheckpoint>().ExecuteDeleteAsync();
+        }
+
+        await second.StopAsync();
+        await using var third = await StreamTestHost.StartAsync(options, file, ["ledger"]);
+        await third.ProduceAsync([new LedgerEvent("marker", 0)]);
+        var entries = await third.WaitForEntriesAsync("ledger", 101);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await third.DeliveriesAsync("ledger") < 201 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+
+        Assert.Equal(201, await third.DeliveriesAsync("ledger"));
+        Assert.Equal(101, (await third.EntriesAsync("ledger")).Count);
+        Assert.Equal(101, entries.Count);
+        await TestDatabases.DropAsync(third.Services, options);
+    }
+
+    [Fact]
+    public async Task Two_hosts_share_the_partitions_and_one_takes_over_when_the_other_stops()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Sqlite);
+        var file = StreamsFile(options);
+        await using var a = await StreamTestHost.StartAsync(options, file, ["ledger"]);
+        await using var b = await StreamTestHost.StartAsync(options, file, ["ledger"]);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && !(Owned(a) == 4 && Owned(b) == 4))
+            await Task.Delay(100);
+        Assert.Equal(4, Owned(a));
+        Assert.Equal(4, Owned(b));
+        Assert.Empty(a.Streams.Groups[0].OwnedPartitions.Intersect(b.Streams.Groups[0].OwnedPartitions));
+
+        await a.ProduceAsync(Accounts(16, 10));
+        Assert.Equal(160, (await a.WaitForEntriesAsync("ledger", 160)).Count);
+
+        await a.StopAsync();
+        while (DateTime.UtcNow < deadline && Owned(b) != 8)
+            await Task.Delay(100);
+        Assert.Equal(8, Owned(b));
+        await b.ProduceAsync(Accounts(16, 5, from: 10));
+        var entries = await b.WaitForEntriesAsync("ledger", 240);
+        Assert.Equal(240, entries.Count);
+        foreach (var account in entries.GroupBy(e => e.Account))
+            Assert.Equal(Enumerable.Range(0, 15), account.Select(e => e.Sequence));
+        await TestDatabases.DropAsync(b.Services, options);
+
+        static int Owned(StreamTestHost host) => host.Streams.Groups.Count == 0 ? 0 : host.Streams.Groups[0].OwnedPartitions.Count;
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_lease_is_taken_over_only_once_its_owner_stopped_renewing_it(DatabaseProvider provider)
+    {
+        var options = TestDatabases.For(provider);
+        var file = StreamsFile(options);
+        await using var host = await StreamTestHost.StartAsync(options, file, []);
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        const string group = "lease-test";
+        const long now = 1_000_000;
+
+        Assert.True(await StreamStore.TryAcquireAsync(db, group, "s", 3, "a", now, now + 15_000, default));
+        Assert.False(await StreamStore.TryAcquireAsync(db, group, "s", 3, "b", now + 14_999, now + 29_999, default));
+        // The owner renews, and its checkpoint is accepted; b's is not.
+        Assert.Equal([3], await StreamStore.RenewAsync(db, group, "s", "a", now + 5_000, now + 20_000, default));
+        Assert.True(await StreamStore.WriteCheckpointAsync(db, group, "s", 3, 42, "a", now, default));
+        Assert.False(await StreamStore.WriteCheckpointAsync(db, group, "s", 3, 99, "b", now, default));
+        Assert.False(await StreamStore.TryAcquireAsync(db, group, "s", 3, "b", now + 19_999, now + 35_000, default));
+
+        // a stopped renewing: once its lease ran out, b takes the partition and a can no longer write its position.
+        Assert.True(await StreamStore.TryAcquireAsync(db, group, "s", 3, "b", now + 20_000, now + 35_000, default));
+        Assert.Empty(await StreamStore.RenewAsync(db, group, "s", "a", now + 20_001, now + 40_000, default));
+        Assert.False(await StreamStore.WriteCheckpointAsync(db, group, "s", 3, 50, "a", now, default));
+        Assert.Equal(42, await StreamStore.ReadCheckpointAsync(db, group, "s", 3, default));
+        await TestDatabases.DropAsync(host.Services, options);
+    }
+}
