@@ -27,6 +27,8 @@ public static class TestDatabases
                     "GC_TEST_POSTGRES is not set. Run the suite with scripts/test.sh, or start a server with " +
                     "'scripts/servers.sh start DIR && source DIR/env' (a connection string without Database=)."),
             DatabasePrefix = "t" + Guid.NewGuid().ToString("N") + "_",
+            // The embedded stream file (and anything else kept in the data folder) stays the test's own.
+            DataDirectory = Path.Combine(Path.GetTempPath(), "gc-consumers-tests", Guid.NewGuid().ToString("N")),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(provider)),
     };
@@ -58,7 +60,7 @@ public static class TestDatabases
             }
         }
 
-        if (options.DatabaseProvider == DatabaseProvider.Sqlite && Directory.Exists(options.DataDirectory))
+        if (Directory.Exists(options.DataDirectory))
         {
             try
             {
