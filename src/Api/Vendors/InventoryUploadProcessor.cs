@@ -132,8 +132,9 @@ public sealed partial class InventoryUploadProcessor(
         var catalog = await services.GetRequiredService<CatalogDbContext>().Products.AsNoTracking()
             .Where(p => skus.Contains(p.Sku))
             .ToDictionaryAsync(p => p.Sku, p => new CatalogEntry(p.Id, p.VendorId, p.Currency), StringComparer.Ordinal, ct);
-        var earlier = await db.UploadKeys.AsNoTracking().Where(k => k.UploadId == upload.Id && skus.Contains(k.Sku))
-            .ToDictionaryAsync(k => (k.Sku, k.Warehouse), k => k.Line, ct);
+        var keys = UploadValidation.KeysOf(rows);
+        var earlier = await db.UploadKeys.AsNoTracking().Where(k => k.UploadId == upload.Id && keys.Contains(k.Key))
+            .ToDictionaryAsync(k => k.Key, k => k.Line, StringComparer.Ordinal, ct);
         var verdict = UploadValidation.Check(upload.Id, upload.VendorId, rows, catalog, earlier);
         var now = clock.GetUtcNow();
 

@@ -24,14 +24,19 @@ public static partial class UploadValidation
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex WarehouseCode();
 
-    // catalog: the chunk's SKUs that exist; earlier: the (SKU, warehouse) keys earlier chunks of this upload named.
+    // The (SKU, warehouse) keys of a chunk's rows (UploadKey.Of), for the lookup of the ones earlier chunks named.
+    public static IReadOnlyList<string> KeysOf(IEnumerable<UploadRow> rows) =>
+        [.. rows.Where(r => r.Sku is { Length: <= MaxKeyLength } && r.Warehouse is not null && WarehouseCode().IsMatch(r.Warehouse))
+            .Select(r => UploadKey.Of(r.Sku!, r.Warehouse!)).Distinct()];
+
+    // catalog: the chunk's SKUs that exist; earlier: the keys (UploadKey.Of) earlier chunks of this upload named, with their lines.
     public static ChunkVerdict Check(Guid uploadId, Guid vendorId, IReadOnlyList<UploadRow> rows, IReadOnlyDictionary<string, CatalogEntry> catalog,
-        IReadOnlyDictionary<(string Sku, string Warehouse), int> earlier)
+        IReadOnlyDictionary<string, int> earlier)
     {
         var accepted = new List<AcceptedRow>();
         var rejected = new List<UploadRejection>();
         var keys = new List<UploadKey>();
-        var seen = new Dictionary<(string, string), int>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var problems = new List<(string Code, string Message)>();
@@ -55,13 +60,13 @@ public static partial class UploadValidation
                 Fail(RejectionCodes.InvalidWarehouse, "The warehouse code must be 1 to 64 letters, digits, spaces or . _ / -, starting with a letter or digit.");
             if (row.Sku is { Length: <= MaxKeyLength } sku && warehouseOk)
             {
-                var key = (sku, row.Warehouse!);
+                var key = UploadKey.Of(sku, row.Warehouse!);
                 if (earlier.TryGetValue(key, out var first) || seen.TryGetValue(key, out first))
                     Fail(RejectionCodes.DuplicateRow, $"This SKU and warehouse already appear on line {first}; each may appear once per upload.");
                 else
                 {
                     seen[key] = row.Line;
-                    keys.Add(new UploadKey { UploadId = uploadId, Sku = sku, Warehouse = row.Warehouse!, Line = row.Line });
+                    keys.Add(new UploadKey { UploadId = uploadId, Key = key, Line = row.Line });
                 }
             }
 

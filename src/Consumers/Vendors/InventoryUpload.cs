@@ -75,11 +75,13 @@ public class UploadKey
 {
     public Guid UploadId { get; set; }
 
-    public required string Sku { get; set; }
-
-    public required string Warehouse { get; set; }
+    // The SKU and the warehouse joined by a unit separator, which no warehouse code contains: one indexed column, so a
+    // chunk asks for exactly its own keys.
+    public required string Key { get; set; }
 
     public int Line { get; set; }
+
+    public static string Of(string sku, string warehouse) => sku + "\u001f" + warehouse;
 }
 
 // The last InventoryUpdated version given to a SKU. Bumped in the transaction that produces the event, checked on the

@@ -41,9 +41,8 @@ public sealed class VendorDbContext(DbContextOptions<VendorDbContext> options) :
 
         var key = modelBuilder.Entity<UploadKey>();
         key.ToTable("upload_keys");
-        key.HasKey(k => new { k.UploadId, k.Sku, k.Warehouse });
-        key.Property(k => k.Sku).HasMaxLength(64);
-        key.Property(k => k.Warehouse).HasMaxLength(64);
+        key.HasKey(k => new { k.UploadId, k.Key });
+        key.Property(k => k.Key).HasMaxLength(129);
 
         var version = modelBuilder.Entity<SkuVersion>();
         version.ToTable("sku_versions");
