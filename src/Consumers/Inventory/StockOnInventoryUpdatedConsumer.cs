@@ -98,18 +98,3 @@ public sealed class StockOnInventoryUpdatedConsumer(
         OccurredAt = now,
     };
 }
-
-static class Reorder
-{
-    public static ReorderPointReached Of(WarehouseStock row, string cause, DateTimeOffset now) => new()
-    {
-        VendorId = row.VendorId,
-        ProductId = row.ProductId,
-        Sku = row.Sku,
-        Warehouse = row.Warehouse,
-        Quantity = row.Quantity,
-        ReorderPoint = row.ReorderPoint,
-        Cause = cause,
-        OccurredAt = now,
-    };
-}

@@ -1,3 +1,5 @@
+using GlobalCommerce.Contracts.Inventory;
+
 namespace GlobalCommerce.Consumers.Inventory;
 
 // A product's stock in one warehouse, as its vendor last counted it and as orders have taken from it since. The
@@ -39,6 +41,22 @@ public class WarehouseStock
         BelowReorderPoint = below;
         return crossed;
     }
+}
+
+// The event a crossing calls for, whatever caused it.
+static class Reorder
+{
+    public static ReorderPointReached Of(WarehouseStock row, string cause, DateTimeOffset now) => new()
+    {
+        VendorId = row.VendorId,
+        ProductId = row.ProductId,
+        Sku = row.Sku,
+        Warehouse = row.Warehouse,
+        Quantity = row.Quantity,
+        ReorderPoint = row.ReorderPoint,
+        Cause = cause,
+        OccurredAt = now,
+    };
 }
 
 // Which warehouses a committed order line took its units from, so that releasing a paid order puts them back there.
