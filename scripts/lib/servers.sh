@@ -299,8 +299,9 @@ stream.advertised_port = $sport
 log.console = false
 log.file.level = info
 EOF
-    # rabbitmq_stream pulls in rabbitmq_stream_common itself.
-    echo '[rabbitmq_stream].' >"$dir/enabled_plugins"
+    # rabbitmq_stream pulls in rabbitmq_stream_common itself; the consistent-hash exchange routes a stream's partition keys
+    # to its partition queues (RabbitMqStreamBackend).
+    echo '[rabbitmq_stream,rabbitmq_consistent_hash_exchange].' >"$dir/enabled_plugins"
     : >"$dir/rabbitmq-env.conf"  # shadows /etc/rabbitmq/rabbitmq-env.conf
 
     # inet_dist_use_interface: the Erlang distribution port listens on loopback only.

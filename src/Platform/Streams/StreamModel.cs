@@ -51,6 +51,10 @@ public class StreamLease
     public required string Owner { get; set; }
 
     public long ExpiresAt { get; set; }
+
+    // Changes with every ownership claim made through EventHubsCheckpointStore, which hands it out as the ownership's
+    // ETag; the engine's own lease statements leave it alone (0 on rows they create).
+    public long Version { get; set; }
 }
 
 // A host taking part in a consumer group, until when (unix ms): the lease balancer divides the partitions among the
@@ -103,6 +107,7 @@ public static class StreamModel
         lease.Property(l => l.ConsumerGroup).HasMaxLength(64);
         lease.Property(l => l.Stream).HasMaxLength(64);
         lease.Property(l => l.Owner).HasMaxLength(128);
+        lease.Property(l => l.Version).HasDefaultValue(0L);
 
         var member = modelBuilder.Entity<StreamMember>();
         member.ToTable("stream_member");

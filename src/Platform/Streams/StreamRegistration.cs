@@ -46,6 +46,7 @@ public static class StreamRegistration
             StreamBackendKind.Embedded => new EmbeddedStreamBackend(
                 streams.EmbeddedPath ?? Path.Combine(Path.GetFullPath(options.DataDirectory), "streams.db"),
                 provider.GetRequiredService<TimeProvider>()),
+            StreamBackendKind.EventHubs => EventHubs.EventHubsStreamBackend.Create(streams),
             var other => throw new InvalidOperationException($"The stream backend {other} is not available in this build"),
         };
 }

@@ -19,13 +19,20 @@ public static class StreamStore
         [
             $"""CREATE TABLE IF NOT EXISTS stream_outbox ("Id" {identity}, "EventId" {uuid} NOT NULL, "Stream" {text} NOT NULL, "PartitionKey" {text} NOT NULL, "MessageType" {text} NOT NULL, "Body" {text} NOT NULL, "TraceParent" {text} NULL, "CreatedAt" {big} NOT NULL)""",
             $"""CREATE TABLE IF NOT EXISTS stream_checkpoint ("ConsumerGroup" {text} NOT NULL, "Stream" {text} NOT NULL, "Partition" {integer} NOT NULL, "NextOffset" {big} NOT NULL, "UpdatedAt" {big} NOT NULL, PRIMARY KEY ("ConsumerGroup", "Stream", "Partition"))""",
-            $"""CREATE TABLE IF NOT EXISTS stream_lease ("ConsumerGroup" {text} NOT NULL, "Stream" {text} NOT NULL, "Partition" {integer} NOT NULL, "Owner" {text} NOT NULL, "ExpiresAt" {big} NOT NULL, PRIMARY KEY ("ConsumerGroup", "Stream", "Partition"))""",
+            $"""CREATE TABLE IF NOT EXISTS stream_lease ("ConsumerGroup" {text} NOT NULL, "Stream" {text} NOT NULL, "Partition" {integer} NOT NULL, "Owner" {text} NOT NULL, "ExpiresAt" {big} NOT NULL, "Version" {big} NOT NULL DEFAULT 0, PRIMARY KEY ("ConsumerGroup", "Stream", "Partition"))""",
             $"""CREATE TABLE IF NOT EXISTS stream_member ("ConsumerGroup" {text} NOT NULL, "Stream" {text} NOT NULL, "Owner" {text} NOT NULL, "ExpiresAt" {big} NOT NULL, PRIMARY KEY ("ConsumerGroup", "Stream", "Owner"))""",
             $"""CREATE TABLE IF NOT EXISTS stream_inbox ("ConsumerGroup" {text} NOT NULL, "EventId" {uuid} NOT NULL, "ReceivedAt" {big} NOT NULL, PRIMARY KEY ("ConsumerGroup", "EventId"))""",
             """CREATE INDEX IF NOT EXISTS "IX_stream_inbox_ReceivedAt" ON stream_inbox ("ReceivedAt")""",
         ];
         foreach (var statement in statements)
             await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+
+        // Additive: a stream_lease made before the Event Hubs checkpoint store gets its ETag column.
+        if (postgres)
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE stream_lease ADD COLUMN IF NOT EXISTS \"Version\" bigint NOT NULL DEFAULT 0", cancellationToken);
+        else if (await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM pragma_table_info('stream_lease') WHERE name = 'Version'")
+                     .SingleAsync(cancellationToken) == 0)
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE stream_lease ADD COLUMN \"Version\" INTEGER NOT NULL DEFAULT 0", cancellationToken);
     }
 
     public static Task JoinAsync(DbContext db, string group, string stream, string owner, long expiresAt, CancellationToken cancellationToken) =>

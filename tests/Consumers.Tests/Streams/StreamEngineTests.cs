@@ -11,7 +11,9 @@ namespace GlobalCommerce.Consumers.Tests.Streams;
 // leases. The same engine runs every backend; the RabbitMQ backend has its own tests.
 public sealed class StreamEngineTests
 {
-    static string StreamsFile(Platform.CommerceOptions options) => Path.Combine(options.DataDirectory, "streams.db");
+    // Its own file per test (a PostgreSQL test's options point at the user's data folder, which must not be shared).
+    static string StreamsFile(CommerceOptions options) =>
+        Path.Combine(Path.GetTempPath(), "gc-consumers-tests", Guid.NewGuid().ToString("N"), "streams.db");
 
     static IEnumerable<LedgerEvent> Accounts(int accounts, int perAccount, int from = 0) =>
         Enumerable.Range(from, perAccount).SelectMany(seq => Enumerable.Range(0, accounts).Select(a => new LedgerEvent($"acct-{a}", seq)));

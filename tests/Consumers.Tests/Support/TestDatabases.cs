@@ -27,7 +27,7 @@ public static class TestDatabases
                     "GC_TEST_POSTGRES is not set. Run the suite with scripts/test.sh, or start a server with " +
                     "'scripts/servers.sh start DIR && source DIR/env' (a connection string without Database=)."),
             DatabasePrefix = "t" + Guid.NewGuid().ToString("N") + "_",
-            // The embedded stream file (and anything else kept in the data folder) stays the test's own.
+            // Files a host still writes (the embedded stream log) stay out of the user's data folder.
             DataDirectory = Path.Combine(Path.GetTempPath(), "gc-consumers-tests", Guid.NewGuid().ToString("N")),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(provider)),
@@ -60,7 +60,7 @@ public static class TestDatabases
             }
         }
 
-        if (Directory.Exists(options.DataDirectory))
+        if (options.DatabaseProvider == DatabaseProvider.Sqlite && Directory.Exists(options.DataDirectory))
         {
             try
             {
