@@ -5,7 +5,6 @@ using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Vendors;
 using MassTransit;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.OpenApi;
 
