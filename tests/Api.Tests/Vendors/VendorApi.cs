@@ -125,17 +125,21 @@ public static class VendorApi
 
     // Every event of type T on its stream, read from the embedded backend the engine runs on.
     public static async Task<List<T>> StreamEventsAsync<T>(this ApiFactory factory, string stream)
+        where T : class =>
+        [.. (await factory.StreamEnvelopesAsync<T>(stream)).Select(e => (T)StreamSerializer.Deserialize(e.Body, typeof(T)))];
+
+    public static async Task<List<StreamEnvelope>> StreamEnvelopesAsync<T>(this ApiFactory factory, string stream)
         where T : class
     {
         var backend = factory.Services.GetRequiredService<IStreamBackend>();
         var partitions = factory.Services.GetRequiredService<StreamOptions>().Partitions;
         var type = StreamSerializer.TypeName(typeof(T));
-        var events = new List<T>();
+        var events = new List<StreamEnvelope>();
         for (var partition = 0; partition < partitions; partition++)
         {
             await using var reader = await backend.OpenAsync(stream, partition, null, CancellationToken.None);
             while (await reader.ReadAsync(1000, TimeSpan.Zero, CancellationToken.None) is { Count: > 0 } batch)
-                events.AddRange(batch.Where(e => e.MessageType == type).Select(e => (T)StreamSerializer.Deserialize(e.Body, typeof(T))));
+                events.AddRange(batch.Where(e => e.MessageType == type));
         }
 
         return events;

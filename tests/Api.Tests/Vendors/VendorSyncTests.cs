@@ -8,6 +8,7 @@ using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Consumers.Notifications;
 using GlobalCommerce.Consumers.Vendors;
 using GlobalCommerce.Contracts.Analytics;
+using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform.Streams;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -84,6 +85,39 @@ public sealed class VendorSyncTests(ITestOutputHelper output) : IDisposable
         var reported = (await _factory.StreamEventsAsync<StockLevelReported>(StreamNames.AnalyticsEvents)).Where(e => e.UploadId == id).ToList();
         Assert.Equal(10_000, reported.Count);
         Assert.Equal(rows.Select(r => (r.Sku, r.Warehouse)).Order(), reported.Select(r => (r.Sku, r.Warehouse)).Order());
+    }
+
+    [Fact]
+    public async Task A_copy_of_an_event_and_a_stale_one_put_on_the_stream_again_change_nothing()
+    {
+        var vendor = await _factory.DemoVendorAsync();
+        var lamp = DemoCatalog.Products.Single(p => p.Sku == "OUT-HLP-005");
+        var id = await UploadIdAsync(await vendor.UploadCsvAsync(Csv("OUT-HLP-005,main,100,34.90,150")));
+        await vendor.WaitForProductAsync(lamp.Id, p => p.GetProperty("available").GetInt32() == 100);
+        await EventuallyAsync(() => vendor.GetFromJsonAsync<JsonElement>("/api/vendors/me/reorder-alerts"), a => a.GetProperty("items").GetArrayLength() == 1);
+
+        // As a relay would after a crash: the same event (same EventId) again, and an older version of the row.
+        var original = Assert.Single(await _factory.StreamEnvelopesAsync<InventoryUpdated>(StreamNames.InventoryEvents),
+            e => ((InventoryUpdated)StreamSerializer.Deserialize(e.Body, typeof(InventoryUpdated))).UploadId == id);
+        var update = (InventoryUpdated)StreamSerializer.Deserialize(original.Body, typeof(InventoryUpdated));
+        var stale = update with { Quantity = 7, Price = 1.00m, Version = update.Version - 1 };
+        await _factory.Services.GetRequiredService<IStreamBackend>().ProduceAsync(
+        [
+            new StreamRecord(original.EventId, original.Stream, original.PartitionKey, original.MessageType, original.Body, original.Timestamp, null),
+            new StreamRecord(Guid.NewGuid(), original.Stream, original.PartitionKey, original.MessageType, StreamSerializer.SerializeToUtf8(stale),
+                DateTimeOffset.UtcNow, null),
+        ], CancellationToken.None);
+
+        // A later row of the same SKU (same partition, so read after both) marks the point where they have been handled; it
+        // crosses its own reorder point, so its alert comes after any alert a copy would have caused.
+        await vendor.UploadAndWaitAsync(Csv("OUT-HLP-005,BER-1,5,35.90,10"));
+        var product = await vendor.WaitForProductAsync(lamp.Id, p => p.GetProperty("price").GetDecimal() == 35.90m);
+        await vendor.WaitForProductAsync(lamp.Id, p => p.GetProperty("available").GetInt32() != 100);
+        Assert.Equal(105, (await vendor.ProductAsync(lamp.Id)).GetProperty("available").GetInt32());
+        Assert.True(product.GetProperty("inStock").GetBoolean());
+        var alerts = await EventuallyAsync(() => vendor.GetFromJsonAsync<JsonElement>("/api/vendors/me/reorder-alerts"),
+            a => a.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("warehouse").GetString() == "BER-1"));
+        Assert.Equal(["BER-1", "main"], alerts.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("warehouse").GetString()));
     }
 
     [Fact]
