@@ -37,7 +37,7 @@ public static class StreamRegistration
     }
 
     public static StreamBackendKind BackendOf(CommerceOptions options, StreamOptions streams) =>
-        streams.Backend ?? StreamBackendKind.Embedded;
+        streams.Backend ?? (options.IsEmbedded ? StreamBackendKind.Embedded : StreamBackendKind.RabbitMqStreams);
 
     // The one place that picks the backend.
     static IStreamBackend CreateBackend(IServiceProvider provider, CommerceOptions options, StreamOptions streams) =>
@@ -46,6 +46,8 @@ public static class StreamRegistration
             StreamBackendKind.Embedded => new EmbeddedStreamBackend(
                 streams.EmbeddedPath ?? Path.Combine(Path.GetFullPath(options.DataDirectory), "streams.db"),
                 provider.GetRequiredService<TimeProvider>()),
+            StreamBackendKind.RabbitMqStreams => new RabbitMq.RabbitMqStreamBackend(streams, options,
+                provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RabbitMq.RabbitMqStreamBackend>>()),
             StreamBackendKind.EventHubs => EventHubs.EventHubsStreamBackend.Create(streams),
             var other => throw new InvalidOperationException($"The stream backend {other} is not available in this build"),
         };
