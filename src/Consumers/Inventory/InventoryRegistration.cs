@@ -1,6 +1,8 @@
+using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +11,8 @@ namespace GlobalCommerce.Consumers.Inventory;
 
 public static class InventoryRegistration
 {
+    public const string ConsumerGroup = "inventory";
+
     // inventory_db, readable by the API (available stock) even where the consumers run in another process.
     public static IServiceCollection AddInventoryDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<InventoryDbContext>(options, "inventory");
@@ -19,6 +23,11 @@ public static class InventoryRegistration
             .Consumer<ReserveInventoryConsumer>()
             .Consumer<CommitInventoryConsumer>()
             .Consumer<ReleaseInventoryConsumer>();
+        bus.AddCommerceStreams(configuration, options)
+            .Produce<InventoryUpdateRejected>(StreamNames.InventoryEvents)
+            .Produce<ReorderPointReached>(StreamNames.InventoryEvents)
+            .Outbox<InventoryDbContext>()
+            .TopicEndpoint<InventoryDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<StockOnInventoryUpdatedConsumer>());
         return bus;
     }
 }
