@@ -1,9 +1,11 @@
 using GlobalCommerce.Consumers.Analytics;
+using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Fraud;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Consumers.Notifications;
 using GlobalCommerce.Consumers.Payments;
 using GlobalCommerce.Consumers.Shipping;
+using GlobalCommerce.Consumers.Vendors;
 using GlobalCommerce.Platform;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +23,8 @@ public static class ConsumerRegistration
         bus.AddPayments(configuration, options);
         bus.AddShipping(configuration, options);
         bus.AddNotifications(configuration, options);
+        bus.AddCatalogConsumers(configuration, options);
+        bus.AddVendors(configuration, options);
         bus.AddAnalytics(configuration, options);
         return bus;
     }

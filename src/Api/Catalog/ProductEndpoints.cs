@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Api.Catalog;
 
+// The catalog's fields come through the product cache (evicted by the "product-cache" group when vendors change them);
+// stock is read live from inventory, which every order changes.
 public static class ProductEndpoints
 {
     public static IEndpointRouteBuilder MapProducts(this IEndpointRouteBuilder app)
@@ -18,20 +20,27 @@ public static class ProductEndpoints
         return app;
     }
 
-    static async Task<IResult> ListAsync(CatalogDbContext catalog, InventoryDbContext inventory, string? category, CancellationToken cancellationToken)
+    static async Task<IResult> ListAsync(CatalogDbContext catalog, InventoryDbContext inventory, ProductCache cache, string? category,
+        CancellationToken cancellationToken)
     {
-        var query = catalog.Products.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(category))
-            query = query.Where(product => product.Category == category);
-        var list = await query.OrderBy(product => product.Category).ThenBy(product => product.Name).ToListAsync(cancellationToken);
+        category = string.IsNullOrWhiteSpace(category) ? null : category;
+        var list = await cache.ListAsync(category, async ct =>
+        {
+            var query = catalog.Products.AsNoTracking();
+            if (category is not null)
+                query = query.Where(product => product.Category == category);
+            var rows = await query.OrderBy(product => product.Category).ThenBy(product => product.Name).ToListAsync(ct);
+            return rows.Select(CachedProduct.From).ToList();
+        }, cancellationToken);
         var stock = await inventory.StockItems.AsNoTracking()
             .ToDictionaryAsync(item => item.ProductId, item => item.OnHand - item.Reserved, cancellationToken);
         return Results.Ok(list.Select(product => ProductResponse.From(product, stock.GetValueOrDefault(product.Id))).ToList());
     }
 
-    static async Task<IResult> GetAsync(Guid id, CatalogDbContext catalog, InventoryDbContext inventory, CancellationToken cancellationToken)
+    static async Task<IResult> GetAsync(Guid id, CatalogDbContext catalog, InventoryDbContext inventory, ProductCache cache, CancellationToken cancellationToken)
     {
-        var product = await catalog.Products.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        var product = await cache.GetAsync(id, async ct =>
+            await catalog.Products.AsNoTracking().Where(p => p.Id == id).Select(p => CachedProduct.From(p)).SingleOrDefaultAsync(ct), cancellationToken);
         if (product is null)
             return ProblemResults.NotFound("Product", id);
         var available = await inventory.StockItems.AsNoTracking().Where(item => item.ProductId == id)
@@ -40,8 +49,11 @@ public static class ProductEndpoints
     }
 }
 
-public sealed record ProductResponse(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, string Currency, int Available)
+// inStock: the vendor reports units in some warehouse; available: what can be ordered now (stock minus reservations).
+public sealed record ProductResponse(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, string Currency, bool InStock,
+    int Available)
 {
-    public static ProductResponse From(Product product, int available) =>
-        new(product.Id, product.Sku, product.Name, product.Category, product.Description, product.Price, product.Currency, Math.Max(0, available));
+    public static ProductResponse From(CachedProduct product, int available) =>
+        new(product.Id, product.Sku, product.Name, product.Category, product.Description, product.Price, product.Currency, product.InStock,
+            Math.Max(0, available));
 }

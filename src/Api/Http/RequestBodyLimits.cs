@@ -13,6 +13,9 @@ public static class RequestBodyLimits
     // Login, registration, consent and the like are a few hundred bytes.
     public const long DefaultJsonBytes = 16 * 1024;
 
+    // Where the OpenAPI document states an operation's limit.
+    public const string OpenApiExtension = "x-max-body-bytes";
+
     public static TBuilder WithBodyLimit<TBuilder>(this TBuilder builder, long bytes) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new BodyLimit(bytes));
 

@@ -106,7 +106,8 @@ public static class IdentityRegistration
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Shopper, policy => policy.RequireRole(Roles.Shopper))
             .AddPolicy(Policies.Staff, policy => policy.RequireRole(Roles.Support, Roles.Admin))
-            .AddPolicy(Policies.OrderReader, policy => policy.RequireRole(Roles.Shopper, Roles.Support, Roles.Admin));
+            .AddPolicy(Policies.OrderReader, policy => policy.RequireRole(Roles.Shopper, Roles.Support, Roles.Admin))
+            .AddPolicy(Policies.Vendor, policy => policy.RequireRole(Roles.Vendor));
 
         services.AddSingleton<AccountRateLimiter>();
         services.AddRateLimiter(limiter =>

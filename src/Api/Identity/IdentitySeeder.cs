@@ -1,3 +1,4 @@
+using GlobalCommerce.Consumers.Catalog;
 using Microsoft.AspNetCore.Identity;
 
 namespace GlobalCommerce.Api.Identity;
@@ -29,7 +30,9 @@ public sealed partial class IdentitySeeder(IServiceScopeFactory scopes, bool see
         {
             if (await users.FindByEmailAsync(email) is not null)
                 continue;
-            var user = new CommerceUser { Id = Guid.NewGuid(), UserName = email, Email = email, EmailConfirmed = true, CreatedAt = DateTimeOffset.UtcNow };
+            // The demo vendor's id is the one the demo catalog's products name as their vendor.
+            var id = role == Roles.Vendor ? DemoCatalog.DemoVendorId : Guid.NewGuid();
+            var user = new CommerceUser { Id = id, UserName = email, Email = email, EmailConfirmed = true, CreatedAt = DateTimeOffset.UtcNow };
             var created = await users.CreateAsync(user, DemoPassword);
             if (created.Succeeded)
                 created = await users.AddToRoleAsync(user, role);

@@ -15,4 +15,5 @@ public static class Policies
     public const string Shopper = "shopper";
     public const string Staff = "staff";
     public const string OrderReader = "order-reader";
+    public const string Vendor = "vendor";
 }

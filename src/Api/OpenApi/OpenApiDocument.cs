@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Orders;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -23,6 +25,7 @@ public static class OpenApiDocument
         {
             options.AddDocumentTransformer(DescribeDocumentAsync);
             options.AddOperationTransformer(DescribeSecurityAsync);
+            options.AddOperationTransformer(DescribeBodyLimit);
             options.AddSchemaTransformer(OptionalCustomerId);
         });
 
@@ -77,6 +80,19 @@ public static class OpenApiDocument
                 Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = problem } },
             };
         }
+    }
+
+    // Each endpoint that reads a body says how much it takes (x-max-body-bytes): clients and tests need not guess.
+    static Task DescribeBodyLimit(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (operation.RequestBody is not null && RequestBodyLimits.For(new Endpoint(null, new EndpointMetadataCollection(metadata), null)) is { } limit)
+        {
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions[RequestBodyLimits.OpenApiExtension] = new JsonNodeExtension(JsonValue.Create(limit));
+        }
+
+        return Task.CompletedTask;
     }
 
     // Positional records make every constructor parameter required; the customer comes from the token and a

@@ -1,8 +1,7 @@
-using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Contracts.Orders;
@@ -30,9 +29,9 @@ public static class OrderList
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
             errors["limit"] = [$"A whole number from 1 to {MaxLimit}."];
-        Cursor? after = null;
+        KeysetCursor? after = null;
         if (cursor is not null)
-            after = Cursor.TryParse(cursor, out var parsed) ? parsed : null;
+            after = KeysetCursor.TryParse(cursor, out var parsed) ? parsed : null;
         if (cursor is not null && after is null)
             errors["cursor"] = ["Not a cursor this API gave out; start again without one."];
         if (errors.Count > 0)
@@ -49,7 +48,7 @@ public static class OrderList
         var customer = customerId ?? self;
         var query = orders.Requests.AsNoTracking().Where(r => r.CustomerId == customer);
         if (after is { } last)
-            query = query.Where(r => r.AcceptedAt < last.AcceptedAt || (r.AcceptedAt == last.AcceptedAt && r.OrderId.CompareTo(last.OrderId) < 0));
+            query = query.Where(r => r.AcceptedAt < last.At || (r.AcceptedAt == last.At && r.OrderId.CompareTo(last.Id) < 0));
         var page = await query.OrderByDescending(r => r.AcceptedAt).ThenByDescending(r => r.OrderId).Take(pageSize + 1)
             .ToListAsync(cancellationToken);
         var more = page.Count > pageSize;
@@ -65,7 +64,7 @@ public static class OrderList
                 submitted.Lines.Sum(line => line.Quantity), r.AcceptedAt);
         }).ToList();
 
-        var next = more ? new Cursor(page[^1].AcceptedAt, page[^1].OrderId).ToString() : null;
+        var next = more ? new KeysetCursor(page[^1].AcceptedAt, page[^1].OrderId).ToString() : null;
         if (next is not null)
         {
             var link = $"/api/orders?limit={pageSize}&cursor={next}" + (customerId is { } c ? $"&customerId={c}" : "");
@@ -73,38 +72,6 @@ public static class OrderList
         }
 
         return Results.Ok(new OrderPage(items, next));
-    }
-
-    readonly record struct Cursor(DateTimeOffset AcceptedAt, Guid OrderId)
-    {
-        const string Version = "1";
-
-        public override string ToString() => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
-            string.Create(CultureInfo.InvariantCulture, $"{Version}|{AcceptedAt.UtcTicks}|{OrderId:N}")));
-
-        public static bool TryParse(string text, out Cursor cursor)
-        {
-            cursor = default;
-            if (text.Length > 200)
-                return false;
-            string[] parts;
-            try
-            {
-                parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split('|');
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-
-            if (parts is not [Version, var ticksText, var idText]
-                || !long.TryParse(ticksText, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                || ticks > DateTimeOffset.MaxValue.UtcTicks
-                || !Guid.TryParseExact(idText, "N", out var orderId))
-                return false;
-            cursor = new Cursor(new DateTimeOffset(ticks, TimeSpan.Zero), orderId);
-            return true;
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 using GlobalCommerce.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 using GlobalCommerce.Platform.Streams;
+using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Catalog;
 
@@ -8,6 +8,8 @@ namespace GlobalCommerce.Consumers.Catalog;
 public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
 {
     public DbSet<Product> Products => Set<Product>();
+
+    public DbSet<ProductStockLevel> StockLevels => Set<ProductStockLevel>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,6 +27,11 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         product.Property(p => p.Price).HasPrecision(18, 2);
         product.Property(p => p.Currency).HasMaxLength(3);
         product.HasIndex(p => p.VendorId);
+
+        var level = modelBuilder.Entity<ProductStockLevel>();
+        level.ToTable("product_stock_levels");
+        level.HasKey(l => new { l.ProductId, l.Warehouse });
+        level.Property(l => l.Warehouse).HasMaxLength(64);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

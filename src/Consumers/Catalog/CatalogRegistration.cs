@@ -1,17 +1,25 @@
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace GlobalCommerce.Consumers.Catalog;
 
 public static class CatalogRegistration
 {
-    // The catalog has no consumers yet: the API reads product_db (and inventory_db for stock) directly, and seeds both
-    // with the demo catalog when CommerceOptions.SeedDemoCatalog says so.
-    public static IServiceCollection AddCatalog(this IServiceCollection services, CommerceOptions options)
+    public const string ConsumerGroup = "catalog";
+    public const string CacheConsumerGroup = "product-cache";
+
+    // The API's side: it reads product_db (through the product cache) and inventory_db for stock, and seeds both with the
+    // demo catalog when CommerceOptions.SeedDemoCatalog says so.
+    public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration, CommerceOptions options)
     {
-        services.AddCatalogDatabase(options).AddInventoryDatabase(options);
+        services.AddCatalogDatabase(options).AddInventoryDatabase(options).AddProductCache(configuration, options);
         if (options.SeedDemoCatalog)
             services.AddHostedService<DemoCatalogSeeder>();
         return services;
@@ -19,4 +27,34 @@ public static class CatalogRegistration
 
     public static IServiceCollection AddCatalogDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<CatalogDbContext>(options, "catalog");
+
+    // What a worker runs of the catalog: vendors' prices and availability into product_db, and the cache evictions.
+    public static IBusRegistrationConfigurator AddCatalogConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.AddCatalogDatabase(options).AddProductCache(configuration, options);
+        bus.AddCommerceStreams(configuration, options)
+            .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ProductOnInventoryUpdatedConsumer>())
+            .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, CacheConsumerGroup, e => e.Consumer<CacheEvictionOnInventoryUpdatedConsumer>());
+        return bus;
+    }
+
+    // One cache per process, whichever of the API and the consumer groups asked first.
+    public static IServiceCollection AddProductCache(this IServiceCollection services, IConfiguration configuration, CommerceOptions commerce)
+    {
+        var options = ProductCacheOptions.From(configuration, commerce);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(options);
+        switch (options.Store)
+        {
+            case ProductCacheStore.Memory:
+                services.TryAddSingleton<IProductCacheStore, MemoryProductCacheStore>();
+                break;
+            case ProductCacheStore.Redis:
+                services.TryAddSingleton<IProductCacheStore, RedisProductCacheStore>();
+                break;
+        }
+
+        services.TryAddSingleton(provider => new ProductCache(provider.GetService<IProductCacheStore>(), provider.GetRequiredService<ILogger<ProductCache>>()));
+        return services;
+    }
 }

@@ -8,21 +8,28 @@ using Microsoft.Extensions.Logging;
 namespace GlobalCommerce.Consumers.Inventory;
 
 // The order is paid: the reserved units leave the warehouse for good.
-public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeProvider clock, ILogger<CommitInventoryConsumer> logger)
-    : IConsumer<CommitInventory>
+public sealed partial class CommitInventoryConsumer(
+    InventoryDbContext db,
+    IStreamTransaction streams,
+    ITopicProducer<ReorderPointReached> reorders,
+    TimeProvider clock,
+    ILogger<CommitInventoryConsumer> logger) : IConsumer<CommitInventory>
 {
     public async Task Consume(ConsumeContext<CommitInventory> context)
     {
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
+        var now = clock.GetUtcNow();
         await using var transaction = await DomainTransaction.BeginAsync(db, ct);
 
         // Only the delivery that moves the status moves the stock; a redelivery changes no row and nothing else.
         var committed = await db.Allocations
             .Where(a => a.OrderId == orderId && a.Status == AllocationStatus.Reserved)
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AllocationStatus.Committed).SetProperty(a => a.UpdatedAt, clock.GetUtcNow()), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AllocationStatus.Committed).SetProperty(a => a.UpdatedAt, now), ct);
         if (committed == 1)
         {
+            // A reorder the stock taken here calls for is produced with the commit, never without it.
+            streams.Enlist(db);
             var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
             foreach (var line in lines.OrderBy(l => l.ProductId))
             {
@@ -33,7 +40,11 @@ public sealed partial class CommitInventoryConsumer(InventoryDbContext db, TimeP
                     .ExecuteUpdateAsync(s => s
                         .SetProperty(x => x.OnHand, x => x.OnHand - line.Quantity)
                         .SetProperty(x => x.Reserved, x => x.Reserved - line.Quantity), ct);
+                foreach (var row in await WarehousePicks.TakeAsync(db, line, now, ct))
+                    await reorders.Produce(Reorder.Of(row, ReorderPointReached.CauseOrders, now), row.Sku, ct);
             }
+
+            await db.SaveChangesAsync(ct);
         }
 
         var status = await db.Allocations.Where(a => a.OrderId == orderId).Select(a => (AllocationStatus?)a.Status).SingleOrDefaultAsync(ct);

@@ -1,11 +1,11 @@
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 using GlobalCommerce.Platform.Streams;
+using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Inventory;
 
-// inventory_db: stock per product and the allocations held against it.
+// inventory_db: stock per product and per warehouse, and the allocations held against it.
 public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> options) : DbContext(options)
 {
     public DbSet<StockItem> StockItems => Set<StockItem>();
@@ -13,6 +13,10 @@ public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> opti
     public DbSet<Allocation> Allocations => Set<Allocation>();
 
     public DbSet<AllocationLine> AllocationLines => Set<AllocationLine>();
+
+    public DbSet<WarehouseStock> WarehouseStocks => Set<WarehouseStock>();
+
+    public DbSet<AllocationPick> AllocationPicks => Set<AllocationPick>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -36,6 +40,17 @@ public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> opti
         var line = modelBuilder.Entity<AllocationLine>();
         line.ToTable("allocation_lines");
         line.HasKey(l => new { l.OrderId, l.ProductId });
+
+        var warehouse = modelBuilder.Entity<WarehouseStock>();
+        warehouse.ToTable("warehouse_stock", t => t.HasCheckConstraint("ck_warehouse_stock_quantity", "\"Quantity\" >= 0"));
+        warehouse.HasKey(w => new { w.ProductId, w.Warehouse });
+        warehouse.Property(w => w.Warehouse).HasMaxLength(64);
+        warehouse.Property(w => w.Sku).HasMaxLength(64);
+
+        var pick = modelBuilder.Entity<AllocationPick>();
+        pick.ToTable("allocation_picks");
+        pick.HasKey(p => new { p.OrderId, p.ProductId, p.Warehouse });
+        pick.Property(p => p.Warehouse).HasMaxLength(64);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

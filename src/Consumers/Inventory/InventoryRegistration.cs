@@ -1,3 +1,4 @@
+using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -10,6 +11,8 @@ namespace GlobalCommerce.Consumers.Inventory;
 
 public static class InventoryRegistration
 {
+    public const string ConsumerGroup = "inventory";
+
     // inventory_db, readable by the API (available stock) even where the consumers run in another process.
     public static IServiceCollection AddInventoryDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<InventoryDbContext>(options, "inventory");
@@ -21,10 +24,13 @@ public static class InventoryRegistration
             .Consumer<CommitInventoryConsumer>()
             .Consumer<ReleaseInventoryConsumer>();
         bus.AddCommerceStreams(configuration, options)
+            .Produce<InventoryUpdateRejected>(StreamNames.InventoryEvents)
+            .Produce<ReorderPointReached>(StreamNames.InventoryEvents)
             .Produce<Contracts.Streams.InventoryReserved>(StreamNames.InventoryEvents)
             .Produce<Contracts.Streams.InventoryCommitted>(StreamNames.InventoryEvents)
             .Produce<Contracts.Streams.InventoryReleased>(StreamNames.InventoryEvents)
-            .Outbox<InventoryDbContext>();
+            .Outbox<InventoryDbContext>()
+            .TopicEndpoint<InventoryDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<StockOnInventoryUpdatedConsumer>());
         return bus;
     }
 }

@@ -23,8 +23,10 @@ public sealed class ReleaseInventoryConsumer(InventoryDbContext db, TimeProvider
         }
         else if (await MoveToReleasedAsync(orderId, AllocationStatus.Committed, context.Message.Reason, now, ct))
         {
-            // Committed units already left OnHand; releasing a paid order puts the goods back on the shelf.
+            // Committed units already left OnHand; releasing a paid order puts the goods back on the shelf they came from.
             await AdjustStockAsync(context, restocked: true, (s, q) => s.SetProperty(x => x.OnHand, x => x.OnHand + q), now);
+            await WarehousePicks.PutBackAsync(db, orderId, now, ct);
+            await db.SaveChangesAsync(ct);
         }
         else if (!await db.Allocations.AnyAsync(a => a.OrderId == orderId, ct))
         {

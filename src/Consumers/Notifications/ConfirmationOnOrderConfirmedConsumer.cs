@@ -13,13 +13,13 @@ public sealed class ConfirmationOnOrderConfirmedConsumer(NotificationsDbContext 
         var order = context.Message;
         // A redelivery finds the message already recorded; a concurrent one fails on the unique index and its
         // retry finds it. Either way the customer is notified once.
-        if (await db.OutboundMessages.AnyAsync(m => m.OrderId == order.OrderId && m.Kind == NotificationKinds.OrderConfirmation, context.CancellationToken))
+        if (await db.OutboundMessages.AnyAsync(m => m.SubjectId == order.OrderId && m.Kind == NotificationKinds.OrderConfirmation, context.CancellationToken))
             return;
 
         db.OutboundMessages.Add(new OutboundMessage
         {
             Id = NewId.NextGuid(),
-            OrderId = order.OrderId,
+            SubjectId = order.OrderId,
             Kind = NotificationKinds.OrderConfirmation,
             Channel = NotificationKinds.Email,
             // Customer ids stand in for addresses until the identity service publishes e-mail addresses.

@@ -16,7 +16,7 @@ public sealed partial class EraseNotificationDataConsumer(NotificationsDbContext
         var command = context.Message;
         var recipient = command.CustomerId.ToString();
         var messages = await db.OutboundMessages
-            .Where(m => (command.OrderIds.Contains(m.OrderId) || m.Recipient == recipient) && m.Recipient != ErasureDomains.Erased)
+            .Where(m => (command.OrderIds.Contains(m.SubjectId) || m.Recipient == recipient) && m.Recipient != ErasureDomains.Erased)
             .ToListAsync(context.CancellationToken);
         foreach (var message in messages)
         {

@@ -1,11 +1,12 @@
 namespace GlobalCommerce.Consumers.Notifications;
 
-// A message to a customer, recorded once per order and kind; a sender delivers it later.
+// A message to a customer or a vendor, recorded once per subject and kind; a sender delivers it later.
 public class OutboundMessage
 {
     public Guid Id { get; set; }
 
-    public Guid OrderId { get; set; }
+    // What the message is about: the order, for a customer's; the reorder alert (its event id), for a vendor's.
+    public Guid SubjectId { get; set; }
 
     public required string Kind { get; set; }
 

@@ -10,13 +10,13 @@ public sealed class ShipmentNoticeOnOrderCompletedConsumer(NotificationsDbContex
     public async Task Consume(ConsumeContext<OrderCompleted> context)
     {
         var order = context.Message;
-        if (await db.OutboundMessages.AnyAsync(m => m.OrderId == order.OrderId && m.Kind == NotificationKinds.ShipmentNotice, context.CancellationToken))
+        if (await db.OutboundMessages.AnyAsync(m => m.SubjectId == order.OrderId && m.Kind == NotificationKinds.ShipmentNotice, context.CancellationToken))
             return;
 
         // OrderCompleted does not name the customer; the confirmation recorded for the same order does. It is
         // published first but may be consumed later, so a missing one means "not yet": throwing lets the retry wait.
         var recipient = await db.OutboundMessages
-            .Where(m => m.OrderId == order.OrderId && m.Kind == NotificationKinds.OrderConfirmation)
+            .Where(m => m.SubjectId == order.OrderId && m.Kind == NotificationKinds.OrderConfirmation)
             .Select(m => m.Recipient)
             .SingleOrDefaultAsync(context.CancellationToken)
             ?? throw new InvalidOperationException($"No confirmation recorded yet for order {order.OrderId}; cannot address its shipment notice");
@@ -24,7 +24,7 @@ public sealed class ShipmentNoticeOnOrderCompletedConsumer(NotificationsDbContex
         db.OutboundMessages.Add(new OutboundMessage
         {
             Id = NewId.NextGuid(),
-            OrderId = order.OrderId,
+            SubjectId = order.OrderId,
             Kind = NotificationKinds.ShipmentNotice,
             Channel = NotificationKinds.Email,
             Recipient = recipient,

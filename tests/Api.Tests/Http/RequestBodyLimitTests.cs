@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using GlobalCommerce.Api.Http;
+using GlobalCommerce.Api.Orders;
 
 namespace GlobalCommerce.Api.Tests.Http;
 
@@ -20,12 +22,13 @@ public sealed class RequestBodyLimitTests : IDisposable
         var client = await _factory.CreateShopperClientAsync();
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var endpoints = JsonEndpoints(document).ToList();
-        Assert.Contains(endpoints, e => e is { Method: "POST", Path: "/api/orders" });
+        Assert.Contains(endpoints, e => e is { Method: "POST", Path: "/api/orders", Limit: OrderEndpoints.MaxOrderBodyBytes });
         Assert.Contains(endpoints, e => e is { Method: "POST", Path: "/api/auth/login" });
-        var oversized = UnknownFields(bytes: 1024 * 1024);
 
-        foreach (var (method, path) in endpoints)
+        foreach (var (method, path, limit) in endpoints)
         {
+            // Past the endpoint's stated limit (a megabyte at least, as a client might send).
+            var oversized = UnknownFields(bytes: (int)Math.Max(1024 * 1024, limit + 1024));
             using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal))
             {
                 Content = new ByteArrayContent(oversized) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
@@ -56,7 +59,7 @@ public sealed class RequestBodyLimitTests : IDisposable
         Assert.Equal("urn:globalcommerce:problem:payload-too-large", problem.GetProperty("type").GetString());
     }
 
-    static IEnumerable<(string Method, string Path)> JsonEndpoints(JsonElement document)
+    static IEnumerable<(string Method, string Path, long Limit)> JsonEndpoints(JsonElement document)
     {
         foreach (var path in document.GetProperty("paths").EnumerateObject())
         {
@@ -64,7 +67,7 @@ public sealed class RequestBodyLimitTests : IDisposable
             {
                 if (operation.Value.TryGetProperty("requestBody", out var body)
                     && body.GetProperty("content").EnumerateObject().Any(type => type.Name.Contains("json", StringComparison.Ordinal)))
-                    yield return (operation.Name.ToUpperInvariant(), path.Name);
+                    yield return (operation.Name.ToUpperInvariant(), path.Name, operation.Value.GetProperty(RequestBodyLimits.OpenApiExtension).GetInt64());
             }
         }
     }

@@ -101,10 +101,10 @@ public sealed class ErasureConsumerTests
         await host.WaitForPublishedAsync<CustomerDataErased>(m => m.ErasureId == command.ErasureId, 2);
 
         var messages = await host.QueryAsync<NotificationsDbContext, List<OutboundMessage>>(db => db.OutboundMessages.AsNoTracking().ToListAsync());
-        var erased = messages.Single(m => m.OrderId == orderId);
+        var erased = messages.Single(m => m.SubjectId == orderId);
         Assert.Equal((Erased, Erased, NotificationKinds.OrderConfirmation), (erased.Recipient, erased.Body, erased.Kind));
         Assert.Contains(orderId.ToString("N"), erased.Subject);
-        var untouched = messages.Single(m => m.OrderId == otherOrder);
+        var untouched = messages.Single(m => m.SubjectId == otherOrder);
         Assert.Contains("ch_2", untouched.Body);
         Assert.NotEqual(Erased, untouched.Recipient);
     }

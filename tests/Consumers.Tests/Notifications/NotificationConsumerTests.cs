@@ -41,7 +41,7 @@ public class NotificationConsumerTests
         await host.WaitForConsumedAsync<OrderConfirmed>(m => m.OrderId == orderId, 2);
 
         var message = Assert.Single(await MessagesAsync(host));
-        Assert.Equal((orderId, "order-confirmation", "email", customerId.ToString()), (message.OrderId, message.Kind, message.Channel, message.Recipient));
+        Assert.Equal((orderId, "order-confirmation", "email", customerId.ToString()), (message.SubjectId, message.Kind, message.Channel, message.Recipient));
         Assert.Contains("378.90 EUR", message.Body, StringComparison.Ordinal);
     }
 

@@ -1,0 +1,137 @@
+using Microsoft.Extensions.Logging;
+
+namespace GlobalCommerce.Consumers.Catalog;
+
+// The catalog's fields of a product as the cache holds them (stock is read live from inventory).
+public sealed record CachedProduct(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, string Currency,
+    bool InStock, long Version)
+{
+    public static CachedProduct From(Product product) => new(product.Id, product.Sku, product.Name, product.Category, product.Description,
+        product.Price, product.Currency, product.InStock, product.Version);
+}
+
+// Cache-aside for GET /api/products and /api/products/{id}, evicted by the "product-cache" consumer group.
+//
+// The group reads the same events as the "catalog" group but not in step with it, so it may evict a product before the
+// catalog has applied the change, and a reader may then cache the old row again. Each eviction therefore leaves a fence:
+// the version that changed the product. An entry older than its product's fence is never served, and never stored;
+// a list is stored only if none of its products is older than its fence, under the generation every eviction bumps.
+public sealed partial class ProductCache(IProductCacheStore? store, ILogger<ProductCache> logger)
+{
+    public bool Enabled => store is not null;
+
+    public async Task<CachedProduct?> GetAsync(Guid id, Func<CancellationToken, Task<CachedProduct?>> load, CancellationToken cancellationToken)
+    {
+        if (store is null)
+            return await load(cancellationToken);
+        var (reached, (entry, fence)) = await ReadAsync(() => store.GetProductAsync(id, cancellationToken));
+        if (entry is not null && entry.Version >= fence)
+            return entry;
+
+        var loaded = await load(cancellationToken);
+        if (reached && loaded is not null && loaded.Version >= fence)
+            await WriteAsync(() => store.SetProductAsync(loaded, cancellationToken));
+        return loaded;
+    }
+
+    public async Task<IReadOnlyList<CachedProduct>> ListAsync(string? category, Func<CancellationToken, Task<IReadOnlyList<CachedProduct>>> load,
+        CancellationToken cancellationToken)
+    {
+        if (store is null)
+            return await load(cancellationToken);
+        var key = category ?? "";
+        var (reached, (generation, list)) = await ReadAsync(() => store.GetListAsync(key, cancellationToken));
+        if (list is not null)
+            return list;
+
+        var loaded = await load(cancellationToken);
+        if (!reached)
+            return loaded;
+        var (fenced, fences) = await ReadAsync(() => store.GetFencesAsync([.. loaded.Select(p => p.Id)], cancellationToken));
+        // An empty list (an unknown category) is not kept: the keys a caller can invent must not fill the cache.
+        if (fenced && loaded.Count > 0 && loaded.All(p => p.Version >= fences.GetValueOrDefault(p.Id)))
+            await WriteAsync(() => store.SetListAsync(generation, key, loaded, cancellationToken));
+        return loaded;
+    }
+
+    // Throws when the store cannot be reached: the consumer group retries the batch rather than lose an eviction.
+    public Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken) =>
+        store is null || changed.Count == 0 ? Task.CompletedTask : store.EvictAsync(changed, cancellationToken);
+
+    // A cache that cannot be reached is a miss: the catalog answers, slower.
+    async Task<(bool Reached, T Value)> ReadAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return (true, await read());
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogUnavailable(logger, exception);
+            return (false, default!);
+        }
+    }
+
+    async Task WriteAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogUnavailable(logger, exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The product cache is unavailable; reading the catalog instead")]
+    static partial void LogUnavailable(ILogger logger, Exception exception);
+}
+
+public interface IProductCacheStore
+{
+    // The entry (if any) and the product's fence (0 when it has none).
+    Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken);
+
+    Task SetProductAsync(CachedProduct product, CancellationToken cancellationToken);
+
+    // The current generation and the list stored under it for the category ("" for the whole catalog), if any.
+    Task<(long Generation, IReadOnlyList<CachedProduct>? List)> GetListAsync(string category, CancellationToken cancellationToken);
+
+    Task SetListAsync(long generation, string category, IReadOnlyList<CachedProduct> list, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken);
+
+    // Raises each product's fence to its version (never lowers it), drops its entry, and bumps the list generation.
+    Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken);
+}
+
+public sealed class ProductCacheOptions
+{
+    public const string Section = "Commerce:Catalog:Cache";
+
+    // Memory on the embedded default (one process reads and evicts); none in the distributed mode unless Redis is
+    // chosen, since a worker's eviction cannot reach an API process's memory.
+    public ProductCacheStore? Store { get; set; }
+
+    public string RedisConnection { get; set; } = "127.0.0.1:6379";
+
+    public string RedisKeyPrefix { get; set; } = "gc:";
+
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromMinutes(5);
+
+    public static ProductCacheOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration, Platform.CommerceOptions commerce)
+    {
+        var options = new ProductCacheOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(Section), options);
+        options.Store ??= commerce.IsEmbedded ? ProductCacheStore.Memory : ProductCacheStore.None;
+        return options;
+    }
+}
+
+public enum ProductCacheStore
+{
+    None,
+    Memory,
+    Redis,
+}

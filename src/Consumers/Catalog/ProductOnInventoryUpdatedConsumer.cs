@@ -1,0 +1,45 @@
+using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Platform.Streams;
+using Microsoft.EntityFrameworkCore;
+
+namespace GlobalCommerce.Consumers.Catalog;
+
+// Consumer group "catalog": a vendor's row sets the product's price and its warehouse's reported units, each only from
+// a version newer than the one applied, so copies and stale events change nothing. An order already accepted keeps the
+// unit price it was submitted with: orders never read the catalog again.
+public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db) : IStreamBatchConsumer<InventoryUpdated>
+{
+    public async Task Consume(StreamBatch<InventoryUpdated> batch)
+    {
+        var ct = batch.CancellationToken;
+        var productIds = batch.Select(e => e.Message.ProductId).Distinct().ToList();
+        var warehouses = batch.Select(e => e.Message.Warehouse).Distinct().ToList();
+        var products = await db.Products.Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, ct);
+        var levels = await db.StockLevels.Where(l => productIds.Contains(l.ProductId) && warehouses.Contains(l.Warehouse))
+            .ToDictionaryAsync(l => (l.ProductId, l.Warehouse), ct);
+
+        foreach (var update in batch.Select(e => e.Message))
+        {
+            // A product taken out of the catalog since the upload has nothing left to update.
+            if (!products.TryGetValue(update.ProductId, out var product))
+                continue;
+            if (!levels.TryGetValue((update.ProductId, update.Warehouse), out var level))
+                levels[(update.ProductId, update.Warehouse)] = level = db.StockLevels.Add(new ProductStockLevel { ProductId = update.ProductId, Warehouse = update.Warehouse }).Entity;
+            if (update.Version > level.Version)
+            {
+                product.ReportedStock += update.Quantity - level.Quantity;
+                product.InStock = product.ReportedStock > 0;
+                level.Quantity = update.Quantity;
+                level.Version = update.Version;
+            }
+
+            if (update.Version > product.Version)
+            {
+                product.Price = update.Price;
+                product.Version = update.Version;
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+    }
+}
