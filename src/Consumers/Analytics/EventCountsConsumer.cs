@@ -4,15 +4,18 @@ using GlobalCommerce.Platform.Streams;
 namespace GlobalCommerce.Consumers.Analytics;
 
 // The analytics group's reader of all four streams (the seed of flow 6): every fact counted once per (stream, type,
-// UTC hour), and the order facts into their UTC day's funnel too. A batch is one transaction with its StreamInbox
-// rows, so a batch read again after a crash, or an event a relay produced twice, is never counted twice.
+// UTC hour), the lifecycle facts and the vendor flow's alike, and the order facts into their UTC day's funnel too. A
+// batch is one transaction with its StreamInbox rows, so a batch read again after a crash, or an event a relay produced
+// twice, is never counted twice.
 public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider clock) :
     IStreamBatchConsumer<OrderCreated>, IStreamBatchConsumer<OrderConfirmed>, IStreamBatchConsumer<OrderFailed>,
     IStreamBatchConsumer<OrderCancelled>, IStreamBatchConsumer<OrderCompleted>,
     IStreamBatchConsumer<PaymentProcessed>, IStreamBatchConsumer<PaymentDeclined>, IStreamBatchConsumer<PaymentRefunded>,
     IStreamBatchConsumer<InventoryReserved>, IStreamBatchConsumer<InventoryCommitted>, IStreamBatchConsumer<InventoryReleased>,
     IStreamBatchConsumer<UserLoggedIn>, IStreamBatchConsumer<LoginFailed>, IStreamBatchConsumer<UserLockedOut>,
-    IStreamBatchConsumer<AccessTokenRefreshed>, IStreamBatchConsumer<RefreshTokenReused>
+    IStreamBatchConsumer<AccessTokenRefreshed>, IStreamBatchConsumer<RefreshTokenReused>,
+    IStreamBatchConsumer<Contracts.Inventory.InventoryUpdated>, IStreamBatchConsumer<Contracts.Inventory.InventoryUpdateRejected>,
+    IStreamBatchConsumer<Contracts.Inventory.ReorderPointReached>, IStreamBatchConsumer<Contracts.Analytics.StockLevelReported>
 {
     public Task Consume(StreamBatch<OrderCreated> batch) => CountAsync(batch, FunnelStage.Created);
 
@@ -45,6 +48,14 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
     public Task Consume(StreamBatch<AccessTokenRefreshed> batch) => CountAsync(batch);
 
     public Task Consume(StreamBatch<RefreshTokenReused> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<Contracts.Inventory.InventoryUpdated> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<Contracts.Inventory.InventoryUpdateRejected> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<Contracts.Inventory.ReorderPointReached> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<Contracts.Analytics.StockLevelReported> batch) => CountAsync(batch);
 
     async Task CountAsync<T>(StreamBatch<T> batch, FunnelStage? stage = null)
         where T : class
