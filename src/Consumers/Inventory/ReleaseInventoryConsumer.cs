@@ -55,22 +55,24 @@ public sealed class ReleaseInventoryConsumer(InventoryDbContext db, TimeProvider
                 .SetProperty(a => a.Reason, reason)
                 .SetProperty(a => a.UpdatedAt, now), ct) == 1;
 
-    // Gives each line's units back and produces its fact to inventory-events (keyed by the product), which the outbox
-    // commits with the stock.
+    // Gives each line's units back and produces its fact to inventory-events (keyed by SKU), which the outbox commits
+    // with the stock.
     async Task AdjustStockAsync(ConsumeContext<ReleaseInventory> context, bool restocked, Action<UpdateSettersBuilder<StockItem>, int> give,
         DateTimeOffset now)
     {
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
         var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
+        var skus = await InventoryFacts.SkusAsync(db, lines, ct);
         foreach (var line in lines.OrderBy(l => l.ProductId))
         {
             await db.StockItems.Where(s => s.ProductId == line.ProductId)
                 .ExecuteUpdateAsync(s => give(s, line.Quantity), ct);
             await context.Produce(new Contracts.Streams.InventoryReleased
             {
-                OrderId = orderId, ProductId = line.ProductId, Quantity = line.Quantity, Restocked = restocked, ReleasedAt = now,
-            }, line.ProductId.ToString());
+                OrderId = orderId, ProductId = line.ProductId, Sku = skus.GetValueOrDefault(line.ProductId), Quantity = line.Quantity,
+                Restocked = restocked, ReleasedAt = now,
+            }, InventoryFacts.Key(skus, line.ProductId));
         }
     }
 }

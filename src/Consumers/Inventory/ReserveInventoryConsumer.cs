@@ -59,11 +59,14 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
         }
 
         db.Allocations.Add(new Allocation { OrderId = orderId, Status = AllocationStatus.Reserved, CreatedAt = now, UpdatedAt = now, Lines = lines });
-        // One fact per line on inventory-events (keyed by the product), saved with the allocation.
+        // One fact per line on inventory-events (keyed by SKU), saved with the allocation.
+        var skus = await InventoryFacts.SkusAsync(db, lines, ct);
         foreach (var line in lines)
         {
-            await context.Produce(new Contracts.Streams.InventoryReserved { OrderId = orderId, ProductId = line.ProductId, Quantity = line.Quantity, ReservedAt = now },
-                line.ProductId.ToString());
+            await context.Produce(new Contracts.Streams.InventoryReserved
+            {
+                OrderId = orderId, ProductId = line.ProductId, Sku = skus.GetValueOrDefault(line.ProductId), Quantity = line.Quantity, ReservedAt = now,
+            }, InventoryFacts.Key(skus, line.ProductId));
         }
 
         await db.SaveChangesAsync(ct);

@@ -9,7 +9,7 @@ using Facts = GlobalCommerce.Contracts.Streams;
 
 namespace GlobalCommerce.Consumers.Tests.Inventory;
 
-// inventory-events: one fact per order line, keyed by the product, produced with the stock change that states it and
+// inventory-events: one fact per order line, keyed by SKU, produced with the stock change that states it and
 // read once by a consumer group; redeliveries and rolled back attempts add none.
 public class InventoryFactsTests
 {
@@ -24,6 +24,11 @@ public class InventoryFactsTests
     {
         await using var host = await StartAsync(provider);
         var headphones = await host.StockAsync(onHand: 10);
+        // Headphones are stocked in a tracked warehouse under their SKU; the books' warehouses are not tracked.
+        await host.SaveAsync<InventoryDbContext>(new WarehouseStock
+        {
+            ProductId = headphones, Warehouse = WarehouseStock.DefaultWarehouse, Sku = "AUD-001", Quantity = 10, UpdatedAt = DateTimeOffset.UtcNow,
+        });
         var books = await host.StockAsync(onHand: 10);
         var paid = Guid.NewGuid();
         var abandoned = Guid.NewGuid();
@@ -54,7 +59,9 @@ public class InventoryFactsTests
         }
 
         var facts = await host.WaitForFactsAsync(paid, 6);
-        Assert.All(facts, f => Assert.Equal((StreamNames.InventoryEvents, Line(f.Message).ProductId.ToString()), (f.Stream, f.Key)));
+        Assert.All(facts, f => Assert.Equal(
+            (StreamNames.InventoryEvents, Line(f.Message).ProductId == headphones ? "AUD-001" : books.ToString(), Line(f.Message).ProductId == headphones ? "AUD-001" : null),
+            (f.Stream, f.Key, Sku(f.Message))));
         Assert.Equal(
             [
                 ("InventoryCommitted", headphones, 2, false), ("InventoryCommitted", books, 3, false),
@@ -95,6 +102,14 @@ public class InventoryFactsTests
         Assert.Equal(3, (await host.StockItemAsync(books)).Reserved);
         Assert.Equal(0, await host.UndeliveredAsync<InventoryDbContext>());
     }
+
+    static string? Sku(object fact) => fact switch
+    {
+        Facts.InventoryReserved r => r.Sku,
+        Facts.InventoryCommitted c => c.Sku,
+        Facts.InventoryReleased r => r.Sku,
+        _ => throw new InvalidOperationException($"Not an inventory fact: {fact}"),
+    };
 
     static (string Type, Guid ProductId, int Quantity, bool Restocked) Line(object fact) => fact switch
     {
