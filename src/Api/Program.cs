@@ -1,3 +1,4 @@
+using GlobalCommerce.Api.Analytics;
 using GlobalCommerce.Api.Catalog;
 using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
@@ -20,6 +21,7 @@ builder.Services.AddCatalog(builder.Configuration, options);
 builder.Services.AddOrders(builder.Configuration, options);
 builder.Services.AddVendorUploads(builder.Configuration, options);
 builder.Services.AddErasure(options, builder.Configuration);
+builder.Services.AddAnalyticsSummary(options);
 builder.AddSupportConsole(options);
 builder.Services.AddCommerceBus(options, bus =>
 {
@@ -39,5 +41,6 @@ app.MapIdentity();
 app.MapProducts();
 app.MapOrders();
 app.MapVendors();
+app.MapAnalytics();
 app.MapSupportConsole();
 await app.RunAsync();

@@ -1,3 +1,4 @@
+using GlobalCommerce.Consumers.Analytics;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Fraud;
 using GlobalCommerce.Consumers.Inventory;
@@ -24,6 +25,7 @@ public static class ConsumerRegistration
         bus.AddNotifications(configuration, options);
         bus.AddCatalogConsumers(configuration, options);
         bus.AddVendors(configuration, options);
+        bus.AddAnalytics(configuration, options);
         return bus;
     }
 }

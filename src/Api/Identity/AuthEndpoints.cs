@@ -109,7 +109,7 @@ public static partial class AuthEndpoints
     }
 
     static async Task<IResult> LoginAsync(HttpContext http, PasswordGate gate, UserManager<CommerceUser> users, TokenIssuer tokens,
-        IPublishEndpoint publish, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IPublishEndpoint publish, AuthFacts facts, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
@@ -125,7 +125,8 @@ public static partial class AuthEndpoints
         var logger = loggers.CreateLogger("GlobalCommerce.Api.Identity.Login");
         var ip = http.Connection.RemoteIpAddress?.ToString();
         var now = clock.GetUtcNow();
-        var check = await gate.CheckAsync(body.Email, body.Password, ip);
+        // A failure counted towards lockout records its facts in the transaction that counts it; the others below.
+        var check = await gate.CheckAsync(body.Email, body.Password, ip, facts.FailedAsync);
         if (check.Verdict == PasswordVerdict.Throttled)
             return IdentityRegistration.TooManyRequests(check.RetryAfter);
         if (!check.Passed)
@@ -141,7 +142,7 @@ public static partial class AuthEndpoints
                     "Send the current code of your authenticator app (or a recovery code) as totpCode.");
             }
 
-            var second = await gate.CheckSecondFactorAsync(user, body.TotpCode);
+            var second = await gate.CheckSecondFactorAsync(user, body.TotpCode, onCounted: facts.FailedAsync);
             if (!second.Passed)
                 return await FailedAsync(second);
             usedSecondFactor = true;
@@ -151,6 +152,7 @@ public static partial class AuthEndpoints
         var (session, refreshToken) = await tokens.StartSessionAsync(user.Id, cancellationToken);
         var pair = tokens.Issue(user, await users.GetRolesAsync(user), session, refreshToken);
         await PublishAsync(publish, new UserLoggedIn { UserId = user.Id, SessionId = session.Id, UsedSecondFactor = usedSecondFactor, IpAddress = ip, At = now }, logger);
+        await facts.LoggedInAsync(user.Id, session.Id, usedSecondFactor);
         LogLoggedIn(logger, user.Id, session.Id);
         return Results.Ok(new TokenResponse(pair.AccessToken, pair.RefreshToken, pair.ExpiresIn));
 
@@ -163,6 +165,8 @@ public static partial class AuthEndpoints
             }
 
             await PublishAsync(publish, new LoginFailed { UserId = failure.User?.Id, Reason = failure.Reason, IpAddress = ip, At = now }, logger);
+            if (!failure.Counted)
+                await facts.FailedAsync(failure);
             LogLoginFailed(logger, failure.User?.Id, failure.Reason);
             // One answer for every failure: it must not tell an unknown address from a wrong password or a locked account.
             return ProblemResults.Unauthorized(ProblemTypes.InvalidCredentials, "Login failed",
@@ -171,7 +175,7 @@ public static partial class AuthEndpoints
     }
 
     static async Task<IResult> RefreshAsync(HttpContext http, UserManager<CommerceUser> users, TokenIssuer tokens, IPublishEndpoint publish,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        AuthFacts facts, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<RefreshRequest>(http.Request, required: true, cancellationToken);
         if (problem is not null)
@@ -190,6 +194,7 @@ public static partial class AuthEndpoints
                 IpAddress = http.Connection.RemoteIpAddress?.ToString(),
                 At = clock.GetUtcNow(),
             }, logger);
+            await facts.ReusedAsync(reused.Session.UserId, reused.Session.Id);
             LogReuse(logger, reused.Session.UserId, reused.Session.Id);
         }
 
@@ -203,6 +208,7 @@ public static partial class AuthEndpoints
 
         var pair = tokens.Issue(user, await users.GetRolesAsync(user), rotated.Session, rotated.RefreshToken);
         await PublishAsync(publish, new AccessTokenRefreshed { UserId = user.Id, SessionId = rotated.Session.Id, At = clock.GetUtcNow() }, logger);
+        await facts.RefreshedAsync(user.Id, rotated.Session.Id);
         return Results.Ok(new TokenResponse(pair.AccessToken, pair.RefreshToken, pair.ExpiresIn));
     }
 

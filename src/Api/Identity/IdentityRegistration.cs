@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -47,6 +48,15 @@ public static class IdentityRegistration
 
         services.Configure<PasswordHasherOptions>(hasher => hasher.IterationCount = auth.PasswordHashIterations);
         services.AddScoped<PasswordGate>();
+        services.AddScoped<AuthFacts>();
+        // Authentication facts on analytics-events; those written with a lockout count are relayed from auth_db's outbox.
+        services.AddCommerceStreams(configuration, commerce)
+            .Produce<Contracts.Streams.UserLoggedIn>(StreamNames.AnalyticsEvents)
+            .Produce<Contracts.Streams.LoginFailed>(StreamNames.AnalyticsEvents)
+            .Produce<Contracts.Streams.UserLockedOut>(StreamNames.AnalyticsEvents)
+            .Produce<Contracts.Streams.AccessTokenRefreshed>(StreamNames.AnalyticsEvents)
+            .Produce<Contracts.Streams.RefreshTokenReused>(StreamNames.AnalyticsEvents)
+            .Outbox<AuthDbContext>();
         services.AddSingleton(_ => new DecoyPasswordHash(
             new PasswordHasher<CommerceUser>(Options.Create(new PasswordHasherOptions { IterationCount = auth.PasswordHashIterations }))));
         services.AddDataProtection().SetApplicationName("GlobalCommerce").PersistKeysToFileSystem(OwnerOnlyDirectory(

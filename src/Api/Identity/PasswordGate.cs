@@ -12,8 +12,10 @@ public enum PasswordVerdict
     Throttled,
 }
 
-// Reason is for logs and events only; callers answer every failure alike.
-public sealed record PasswordCheck(PasswordVerdict Verdict, CommerceUser? User, string Reason, TimeSpan RetryAfter = default, DateTimeOffset? LockedUntil = null)
+// Reason is for logs and events only; callers answer every failure alike. Counted: the failure was counted towards the
+// account's lockout (a write to auth_db), and the caller's onCounted ran in that write's transaction.
+public sealed record PasswordCheck(PasswordVerdict Verdict, CommerceUser? User, string Reason, TimeSpan RetryAfter = default,
+    DateTimeOffset? LockedUntil = null, bool Counted = false)
 {
     public bool Passed => Verdict == PasswordVerdict.Passed;
 }
@@ -22,14 +24,17 @@ public sealed record PasswordCheck(PasswordVerdict Verdict, CommerceUser? User, 
 // therefore gets the same per-IP and per-account limits, the same lockout (a locked account is refused even with the
 // right password) and the same work: exactly one hash verification on every path, against a decoy hash when the
 // address is unknown, so neither the answer nor its timing tells who has an account or which accounts are locked.
-public sealed class PasswordGate(UserManager<CommerceUser> users, AccountRateLimiter limits, DecoyPasswordHash decoy, TimeProvider clock)
+// onCounted: what the caller records about a failure that was counted (the login's facts), written in the transaction
+// that counts it, so the count, a lockout it causes and the record commit together or not at all.
+public sealed class PasswordGate(UserManager<CommerceUser> users, AuthDbContext db, AccountRateLimiter limits, DecoyPasswordHash decoy,
+    TimeProvider clock)
 {
-    public async Task<PasswordCheck> CheckAsync(string email, string password, string? ip)
+    public async Task<PasswordCheck> CheckAsync(string email, string password, string? ip, Func<PasswordCheck, Task>? onCounted = null)
     {
         var account = email.Trim();
         if (Throttled(account, ip) is { } wait)
             return new PasswordCheck(PasswordVerdict.Throttled, null, "throttled", wait);
-        return await VerifyAsync(await users.FindByEmailAsync(account), password);
+        return await VerifyAsync(await users.FindByEmailAsync(account), password, onCounted);
     }
 
     // For a caller already holding the account (an access token): the password proves it is still its owner.
@@ -37,24 +42,25 @@ public sealed class PasswordGate(UserManager<CommerceUser> users, AccountRateLim
     {
         if (Throttled(user.Email ?? user.Id.ToString(), ip) is { } wait)
             return new PasswordCheck(PasswordVerdict.Throttled, user, "throttled", wait);
-        return await VerifyAsync(user, password);
+        return await VerifyAsync(user, password, null);
     }
 
     // A second factor after a passed password: a TOTP code for a time step later than the last accepted one (RFC 6238
     // §5.2: a code is good once), or an unused recovery code. A wrong one counts towards lockout like a wrong password.
-    public async Task<PasswordCheck> CheckSecondFactorAsync(CommerceUser user, string code, bool allowRecoveryCode = true)
+    public async Task<PasswordCheck> CheckSecondFactorAsync(CommerceUser user, string code, bool allowRecoveryCode = true,
+        Func<PasswordCheck, Task>? onCounted = null)
     {
         var compact = code.Replace(" ", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal);
         if (await AcceptTotpAsync(user, compact)
             || (allowRecoveryCode && (await users.RedeemTwoFactorRecoveryCodeAsync(user, code.Trim())).Succeeded))
             return new PasswordCheck(PasswordVerdict.Passed, user, "second-factor");
-        return await CountFailureAsync(user, "wrong-second-factor");
+        return await CountFailureAsync(user, "wrong-second-factor", onCounted);
     }
 
     TimeSpan? Throttled(string account, string? ip) =>
         limits.TryAcquireIp(ip ?? "unknown") ?? limits.TryAcquire("password:" + account);
 
-    async Task<PasswordCheck> VerifyAsync(CommerceUser? user, string password)
+    async Task<PasswordCheck> VerifyAsync(CommerceUser? user, string password, Func<PasswordCheck, Task>? onCounted)
     {
         var hash = user?.PasswordHash;
         var verified = users.PasswordHasher.VerifyHashedPassword(user ?? new CommerceUser(), hash ?? decoy.Value, password);
@@ -63,7 +69,7 @@ public sealed class PasswordGate(UserManager<CommerceUser> users, AccountRateLim
         if (await users.IsLockedOutAsync(user))
             return new PasswordCheck(PasswordVerdict.Failed, user, "locked-out");
         if (verified == PasswordVerificationResult.Failed)
-            return await CountFailureAsync(user, "wrong-password");
+            return await CountFailureAsync(user, "wrong-password", onCounted);
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
         {
             user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
@@ -73,11 +79,24 @@ public sealed class PasswordGate(UserManager<CommerceUser> users, AccountRateLim
         return new PasswordCheck(PasswordVerdict.Passed, user, "password");
     }
 
-    async Task<PasswordCheck> CountFailureAsync(CommerceUser user, string reason)
+    // Opened only after the hash was verified, so the transaction (on SQLite the file's write lock) lasts one UPDATE and
+    // the caller's INSERTs.
+    async Task<PasswordCheck> CountFailureAsync(CommerceUser user, string reason, Func<PasswordCheck, Task>? onCounted)
     {
-        await users.AccessFailedAsync(user);
-        var lockedUntil = await users.IsLockedOutAsync(user) ? await users.GetLockoutEndDateAsync(user) : null;
-        return new PasswordCheck(PasswordVerdict.Failed, user, reason, LockedUntil: lockedUntil);
+        await using var transaction = onCounted is null ? null : await db.Database.BeginTransactionAsync();
+        // Not counted when a concurrent attempt saved the account first (its concurrency stamp changed): then nothing
+        // was written, and no lockout either.
+        var counted = (await users.AccessFailedAsync(user)).Succeeded;
+        var lockedUntil = counted && await users.IsLockedOutAsync(user) ? await users.GetLockoutEndDateAsync(user) : null;
+        var check = new PasswordCheck(PasswordVerdict.Failed, user, reason, LockedUntil: lockedUntil, Counted: counted);
+        if (transaction is not null && counted)
+        {
+            await onCounted!(check);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+
+        return check;
     }
 
     async Task<bool> AcceptTotpAsync(CommerceUser user, string code)

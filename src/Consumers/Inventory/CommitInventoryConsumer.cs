@@ -31,8 +31,13 @@ public sealed partial class CommitInventoryConsumer(
             // A reorder the stock taken here calls for is produced with the commit, never without it.
             streams.Enlist(db);
             var lines = await db.AllocationLines.Where(l => l.OrderId == orderId).ToListAsync(ct);
+            var skus = await InventoryFacts.SkusAsync(db, lines, ct);
             foreach (var line in lines.OrderBy(l => l.ProductId))
             {
+                await context.Produce(new Contracts.Streams.InventoryCommitted
+                {
+                    OrderId = orderId, ProductId = line.ProductId, Sku = skus.GetValueOrDefault(line.ProductId), Quantity = line.Quantity, CommittedAt = now,
+                }, InventoryFacts.Key(skus, line.ProductId));
                 await db.StockItems
                     .Where(s => s.ProductId == line.ProductId)
                     .ExecuteUpdateAsync(s => s

@@ -26,6 +26,9 @@ public static class InventoryRegistration
         bus.AddCommerceStreams(configuration, options)
             .Produce<InventoryUpdateRejected>(StreamNames.InventoryEvents)
             .Produce<ReorderPointReached>(StreamNames.InventoryEvents)
+            .Produce<Contracts.Streams.InventoryReserved>(StreamNames.InventoryEvents)
+            .Produce<Contracts.Streams.InventoryCommitted>(StreamNames.InventoryEvents)
+            .Produce<Contracts.Streams.InventoryReleased>(StreamNames.InventoryEvents)
             .Outbox<InventoryDbContext>()
             .TopicEndpoint<InventoryDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<StockOnInventoryUpdatedConsumer>());
         return bus;

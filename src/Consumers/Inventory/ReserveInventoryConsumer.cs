@@ -1,4 +1,5 @@
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using GlobalCommerce.Contracts.Inventory;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -58,6 +59,16 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
         }
 
         db.Allocations.Add(new Allocation { OrderId = orderId, Status = AllocationStatus.Reserved, CreatedAt = now, UpdatedAt = now, Lines = lines });
+        // One fact per line on inventory-events (keyed by SKU), saved with the allocation.
+        var skus = await InventoryFacts.SkusAsync(db, lines, ct);
+        foreach (var line in lines)
+        {
+            await context.Produce(new Contracts.Streams.InventoryReserved
+            {
+                OrderId = orderId, ProductId = line.ProductId, Sku = skus.GetValueOrDefault(line.ProductId), Quantity = line.Quantity, ReservedAt = now,
+            }, InventoryFacts.Key(skus, line.ProductId));
+        }
+
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         await context.Publish(new InventoryReserved { OrderId = orderId, ReservedAt = now });

@@ -24,6 +24,7 @@ public sealed partial class ChargePaymentConsumer(
         var payment = await db.Payments.SingleOrDefaultAsync(p => p.OrderId == command.OrderId, ct)
             ?? db.Payments.Add(Payment.Attempt(command.OrderId, command.Amount, command.Currency, clock.GetUtcNow())).Entity;
 
+        var previous = payment.Status;
         if (payment.Status is PaymentStatus.Processing or PaymentStatus.Unknown)
         {
             var charge = new GatewayCharge(payment.OrderId.ToString(), payment.Amount, payment.Currency, command.PaymentToken);
@@ -43,8 +44,10 @@ public sealed partial class ChargePaymentConsumer(
             }
 
             // A refund that voided the payment while the gateway answered (or a duplicate that recorded first) makes
-            // this fail on Version; the retry then finds the row settled and takes the branch below.
+            // this fail on Version; the retry then finds the row settled and takes the branch below. The fact is
+            // produced here, in the outcome's transaction, never in the attempt's.
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, previous, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
         else if (payment.Status == PaymentStatus.Voided
@@ -53,6 +56,7 @@ public sealed partial class ChargePaymentConsumer(
             payment.Status = PaymentStatus.Refunded;
             payment.GatewayReference = late;
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, previous, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
 

@@ -33,6 +33,7 @@ public sealed partial class CheckPaymentConsumer(
             }
 
             var now = clock.GetUtcNow();
+            var previous = payment?.Status ?? PaymentStatus.Processing;
             if (payment is null)
             {
                 // The charge command never reached us: record the outcome so that, if it arrives late, it is not charged.
@@ -54,6 +55,7 @@ public sealed partial class CheckPaymentConsumer(
 
             // A charge finishing meanwhile makes this fail on Version; the retry then reads its outcome instead.
             payment.Touch(now);
+            await PaymentFacts.SettledAsync(context, payment, previous, now);
             await db.SaveChangesAsync(ct);
             LogSettled(logger, orderId, payment.Status);
         }

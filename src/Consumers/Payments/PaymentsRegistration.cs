@@ -1,6 +1,7 @@
 using GlobalCommerce.Platform.Messaging.Outbox;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,11 @@ public static class PaymentsRegistration
             .Consumer<RefundPaymentConsumer>()
             .Consumer<CheckPaymentConsumer>()
             .Consumer<ErasePaymentDataConsumer>();
+        bus.AddCommerceStreams(configuration, options)
+            .Produce<Contracts.Streams.PaymentProcessed>(StreamNames.PaymentEvents)
+            .Produce<Contracts.Streams.PaymentDeclined>(StreamNames.PaymentEvents)
+            .Produce<Contracts.Streams.PaymentRefunded>(StreamNames.PaymentEvents)
+            .Outbox<PaymentsDbContext>();
         return bus;
     }
 

@@ -31,6 +31,7 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
         }
 
         // The gateway is asked with no transaction open (see OutsideTransaction); the refund's own key makes a repeat safe.
+        var previous = payment.Status;
         var chargeReference = payment.Status is PaymentStatus.Succeeded or PaymentStatus.Processing or PaymentStatus.Unknown
             ? await db.CallOutsideTransactionAsync(t => RefundAsync(orderId, payment.Status, payment.GatewayReference, payment.Amount, t), ct)
             : null;
@@ -48,6 +49,7 @@ public sealed class RefundPaymentConsumer(PaymentsDbContext db, IPaymentGateway 
         {
             // A charge finishing meanwhile makes this fail on Version; the retry then sees it Succeeded and refunds it.
             payment.Touch(clock.GetUtcNow());
+            await PaymentFacts.SettledAsync(context, payment, previous, payment.UpdatedAt);
             await db.SaveChangesAsync(ct);
         }
 

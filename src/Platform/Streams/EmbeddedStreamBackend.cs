@@ -127,6 +127,10 @@ public sealed class EmbeddedStreamBackend : IStreamBackend, IAsyncDisposable
             await _retention.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
         _writer.Dispose();
+        // Every partition reader returned its connection to the pool: close them with the backend, or a process that
+        // starts and stops hosts (the API tests, a host per test) keeps the file open once per reader for good.
+        using var pooled = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(pooled);
     }
 
     StreamDefinition Definition(string stream) =>

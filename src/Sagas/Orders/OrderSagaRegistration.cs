@@ -2,6 +2,7 @@ using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
 using GlobalCommerce.Sagas.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -39,6 +40,14 @@ public static class OrderSagaRegistration
         bus.AddConsumer<EraseOrderDataConsumer>();
         bus.AddCommerceSaga<OrderStateMachine, OrderState, OrderDbContext, OrderSagaOptions>(configuration, options, OrderSagaOptions.Section,
             EndpointNames.Consumer<EraseOrderDataConsumer>());
+        // The saga's lifecycle facts, written to order_db's stream outbox with the saga row and relayed from this host.
+        bus.AddCommerceStreams(configuration, options)
+            .Produce<Contracts.Streams.OrderCreated>(StreamNames.OrderEvents)
+            .Produce<Contracts.Streams.OrderConfirmed>(StreamNames.OrderEvents)
+            .Produce<Contracts.Streams.OrderFailed>(StreamNames.OrderEvents)
+            .Produce<Contracts.Streams.OrderCancelled>(StreamNames.OrderEvents)
+            .Produce<Contracts.Streams.OrderCompleted>(StreamNames.OrderEvents)
+            .Outbox<OrderDbContext>();
         return bus;
     }
 }

@@ -4,8 +4,10 @@ using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Contracts.Payments;
 using GlobalCommerce.Contracts.Shipping;
 using GlobalCommerce.Platform.Messaging;
+using GlobalCommerce.Platform.Streams;
 using System.Text.Json;
 using MassTransit;
+using Facts = GlobalCommerce.Contracts.Streams;
 
 namespace GlobalCommerce.Sagas.Orders;
 
@@ -13,6 +15,8 @@ namespace GlobalCommerce.Sagas.Orders;
 // every failure. Each waiting state carries a durable deadline (DeadlineAt) that the worker's sweeper turns into
 // OrderDeadlineExpired: the saga re-sends the pending command up to MaxStepAttempts times, then compensates (a charge
 // nobody answered is first checked with the gateway, in VerifyingPayment, so money is never undone on a guess).
+// The lifecycle facts (created, confirmed, failed, cancelled, completed) go to order-events, keyed by the order id,
+// with the transition that makes them true: one more row in the transaction that saves the saga.
 public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
     readonly OrderSagaOptions _options;
@@ -56,6 +60,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 .Then(context => Accept(context.Saga, context.Message))
                 .Then(context => ArmDeadline(context.Saga, reservation))
                 .Send(reservation.Queue!, context => Reserve(context.Saga))
+                .Produce(context => Created(context.Saga), OrderKey)
                 .TransitionTo(Pending));
 
         During(reservation.State,
@@ -144,6 +149,7 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                     TrackingNumber = context.Message.TrackingNumber,
                     CompletedAt = _clock.GetUtcNow(),
                 })
+                .Produce(context => new Facts.OrderCompleted { OrderId = context.Saga.CorrelationId, CompletedAt = _clock.GetUtcNow() }, OrderKey)
                 .TransitionTo(Completed),
             Fail(shipment, When(CreateShipmentFaulted), context => $"Shipment faulted: {FaultText(context.Message)}"),
             RetryOnDeadline(shipment, Ship),
@@ -218,6 +224,13 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 Reason = context.Saga.FailureReason!,
                 FailedAt = _clock.GetUtcNow(),
             })
+            .Produce(context => new Facts.OrderFailed
+            {
+                OrderId = context.Saga.CorrelationId,
+                Step = context.Saga.CurrentState,
+                Reason = binder.Event.Name,
+                FailedAt = _clock.GetUtcNow(),
+            }, OrderKey)
             .TransitionTo(Failed);
 
     EventActivityBinder<OrderState, PaymentCompleted> Confirm(EventActivityBinder<OrderState, PaymentCompleted> binder) =>
@@ -234,6 +247,14 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 PaymentReference = context.Message.GatewayReference,
                 ConfirmedAt = _clock.GetUtcNow(),
             })
+            .Produce(context => new Facts.OrderConfirmed
+            {
+                OrderId = context.Saga.CorrelationId,
+                CustomerId = context.Saga.CustomerId,
+                Total = context.Saga.Total,
+                Currency = context.Saga.Currency,
+                ConfirmedAt = _clock.GetUtcNow(),
+            }, OrderKey)
             .Send(Shape.Shipment.Queue!, context => Ship(context.Saga))
             .TransitionTo(Shape.Shipment.State);
 
@@ -249,6 +270,8 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                 Reason = context.Message.Reason,
                 CancelledAt = _clock.GetUtcNow(),
             })
+            .Produce(context => new Facts.OrderCancelled { OrderId = context.Saga.CorrelationId, Step = context.Saga.CurrentState, CancelledAt = _clock.GetUtcNow() },
+                OrderKey)
             .TransitionTo(Cancelled);
 
     EventActivityBinder<OrderState, OrderDeadlineExpired> RetryOnDeadline<TCommand>(WaitingStep step, Func<OrderState, TCommand> command)
@@ -379,6 +402,21 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
         Address = saga.ShippingAddress,
         ItemCount = saga.Lines.Sum(line => line.Quantity),
     };
+
+    Facts.OrderCreated Created(OrderState saga) => new()
+    {
+        OrderId = saga.CorrelationId,
+        CustomerId = saga.CustomerId,
+        Total = saga.Total,
+        Currency = saga.Currency,
+        LineCount = saga.Lines.Count,
+        ItemCount = saga.Lines.Sum(line => line.Quantity),
+        SubmittedAt = saga.SubmittedAt,
+        CreatedAt = _clock.GetUtcNow(),
+    };
+
+    static string OrderKey<T>(BehaviorContext<OrderState, T> context)
+        where T : class => context.Saga.CorrelationId.ToString();
 
     static CheckPayment Verify(OrderState saga) => new() { OrderId = saga.CorrelationId };
 

@@ -18,7 +18,10 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     // IdentitySeeder.DemoPassword: the embedded default seeds support@demo.local, who may read and cancel any order.
     const string DemoPassword = "Demo-Passw0rd!";
     const string ShopperPassword = "Lantern-Quartz-42";
-    static readonly string[] Domains = ["orders", "inventory", "fraud", "payments", "shipping", "notifications", "catalog", "sandbox_gateway"];
+    static readonly string[] Domains = ["orders", "inventory", "fraud", "payments", "shipping", "notifications", "catalog", "sandbox_gateway", "auth", "analytics"];
+
+    // The databases whose stream outbox a relay of the embedded default empties.
+    public static readonly IReadOnlyList<string> StreamOutboxes = ["orders", "payments", "inventory", "auth"];
 
     readonly Dictionary<string, string> _environment;
     // Every host ever started, killed ones included: their logs explain a failure.
@@ -75,15 +78,32 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         }
     }
 
-    // Starts the API on the data folder and address it had (the first start creates them).
-    public async Task RestartAsync()
+    // Starts the API on the data folder and address it had (the first start creates them). changes: for this start only,
+    // variables added to its environment, e.g. a fault-injection switch.
+    public async Task RestartAsync(IReadOnlyDictionary<string, string>? changes = null)
     {
         if (_api is not null)
             throw new InvalidOperationException("The API is running; kill it first.");
-        _api = HostProcess.Start("Api", _environment, address: Address);
+        var environment = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in changes ?? new Dictionary<string, string>())
+            environment[key] = value;
+        _api = HostProcess.Start("Api", environment, address: Address);
         _hosts.Add((_hosts.Count == 0 ? "api start" : $"api restart {_hosts.Count}", _api));
         await _api.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
+
+    // For an API meant to end by itself (a fault-injection kill switch): true once its process has exited, its place
+    // free for a restart; false if it is still running when the timeout passes.
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        var api = _api ?? throw new InvalidOperationException("The API is not running.");
+        if (!await api.WaitForExitAsync(timeout))
+            return false;
+        _api = null;
+        return true;
+    }
+
+    public string Output => string.Concat(_hosts.Select(h => h.Host.Output));
 
     // SIGKILL (Process.Kill): no graceful shutdown; whatever the in-memory bus held dies with the process.
     public async Task KillAsync()
@@ -195,7 +215,7 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         var waiting = new List<string>();
         foreach (var domain in Domains)
         {
-            foreach (var table in new[] { "outbox_message", "bus_outbox_message" })
+            foreach (var table in new[] { "outbox_message", "bus_outbox_message", "stream_outbox" })
             {
                 try
                 {
@@ -253,12 +273,8 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
         return client;
     }
 
-    async Task<HashSet<Guid>> OrdersWithoutSagaAsync() =>
-        [.. await QueryAsync("orders",
-            "SELECT r.\"OrderId\" FROM order_requests r LEFT JOIN order_states s ON s.\"CorrelationId\" = r.\"OrderId\" WHERE s.\"CorrelationId\" IS NULL",
-            r => r.GetGuid(0))];
-
-    async Task<List<T>> QueryAsync<T>(string domain, string sql, Func<DbDataReader, T> read)
+    // Rows of a query on a domain's SQLite file (or "streams", the embedded stream log).
+    public async Task<List<T>> QueryAsync<T>(string domain, string sql, Func<DbDataReader, T> read)
     {
         await using var connection = await OpenDatabaseAsync(domain);
         await using var command = connection.CreateCommand();
@@ -269,6 +285,11 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
             rows.Add(read(reader));
         return rows;
     }
+
+    async Task<HashSet<Guid>> OrdersWithoutSagaAsync() =>
+        [.. await QueryAsync("orders",
+            "SELECT r.\"OrderId\" FROM order_requests r LEFT JOIN order_states s ON s.\"CorrelationId\" = r.\"OrderId\" WHERE s.\"CorrelationId\" IS NULL",
+            r => r.GetGuid(0))];
 
     // EF Core's DateTimeOffsetToBinaryConverter, which the platform uses for every DateTimeOffset on SQLite.
     static DateTimeOffset FromBinary(long value) =>

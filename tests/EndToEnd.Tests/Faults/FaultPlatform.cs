@@ -6,7 +6,10 @@ namespace GlobalCommerce.EndToEnd.Tests.Faults;
 // processes on their own RabbitMQ virtual host and their own databases, with deadlines short enough for CI.
 public sealed class FaultPlatform : IAsyncDisposable
 {
-    static readonly string[] Domains = ["orders", "inventory", "fraud", "payments", "shipping", "notifications", "catalog"];
+    static readonly string[] Domains = ["orders", "inventory", "fraud", "payments", "shipping", "notifications", "catalog", "auth", "analytics"];
+
+    // The databases whose stream outbox a relay empties: the worker's three and the API's auth_db.
+    public static readonly IReadOnlyList<string> StreamOutboxes = ["orders", "payments", "inventory", "auth"];
 
     readonly Dictionary<string, string> _workerEnvironment;
     // Every host ever started, killed ones included: their logs explain a failure.

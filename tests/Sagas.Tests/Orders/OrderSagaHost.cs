@@ -19,7 +19,16 @@ public sealed class OrderSagaHost(ServiceProvider provider) : SagaTestHost(provi
         int maxStepAttempts = 3)
     {
         database ??= TestDatabases.Sqlite();
-        var settings = new Dictionary<string, string?> { ["Commerce:Orders:MaxStepAttempts"] = maxStepAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Commerce:Orders:MaxStepAttempts"] = maxStepAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The harness starts the stream host (order_db's outbox relay, any consumer group a test adds): a stream file
+            // of the test's own, read without long waits.
+            ["Commerce:Streams:EmbeddedPath"] = Path.Combine(Path.GetTempPath(), "gc-tests", $"streams-{Guid.NewGuid():N}.db"),
+            ["Commerce:Streams:ReadWait"] = "00:00:00.200",
+            ["Commerce:Streams:LeaseDuration"] = "00:00:03",
+            ["Commerce:Streams:RelayPollInterval"] = "00:00:00.100",
+        };
         return new OrderSagaHost(await StartHarnessAsync(settings, immediateRetries: 5, (bus, configuration) =>
         {
             bus.AddOrderSaga(configuration, database);

@@ -1,0 +1,30 @@
+using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Persistence;
+using GlobalCommerce.Platform.Streams;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace GlobalCommerce.Consumers.Analytics;
+
+public static class AnalyticsRegistration
+{
+    public const string ConsumerGroup = "analytics";
+
+    // analytics_db, readable by the API (the summary) even where the consumer group runs in another process.
+    public static IServiceCollection AddAnalyticsDatabase(this IServiceCollection services, CommerceOptions options) =>
+        services.AddDomainDbContext<AnalyticsDbContext>(options, "analytics");
+
+    // The analytics consumer group on every stream, its checkpoints and leases in analytics_db: each host that lists it
+    // takes a fair share of the partitions.
+    public static IBusRegistrationConfigurator AddAnalytics(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
+    {
+        bus.TryAddSingleton(TimeProvider.System);
+        bus.AddAnalyticsDatabase(options);
+        var streams = bus.AddCommerceStreams(configuration, options);
+        foreach (var stream in StreamNames.All)
+            streams.TopicEndpoint<AnalyticsDbContext>(stream, ConsumerGroup, e => e.Consumer<EventCountsConsumer>());
+        return bus;
+    }
+}
