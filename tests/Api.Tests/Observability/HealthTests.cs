@@ -14,7 +14,8 @@ namespace GlobalCommerce.Api.Tests.Observability;
 public sealed class HealthTests : IDisposable
 {
     static readonly string[] Checks =
-        ["db-auth", "db-orders", "db-erasure", "db-catalog", "db-inventory", "db-fraud", "db-payments", "db-sandbox_gateway", "db-shipping", "db-notifications", "masstransit-bus"];
+        ["db-auth", "db-orders", "db-erasure", "db-catalog", "db-inventory", "db-fraud", "db-payments", "db-sandbox_gateway", "db-shipping", "db-notifications",
+         "db-vendor", "db-analytics", "masstransit-bus"];
 
     readonly ApiFactory _factory = new();
 
