@@ -27,6 +27,8 @@ public static class StreamEvents
         var stream = services.GetRequiredService<StreamTopology>().StreamOf(typeof(T));
         var waiting = await db.Set<StreamOutboxEntry>().AsNoTracking().Where(e => e.MessageType == type && e.Stream == stream).OrderBy(e => e.Id)
             .Select(e => new { e.EventId, e.Body }).ToListAsync();
+        // The host declares its streams when it starts, in the background: a test may get here first.
+        await services.GetRequiredService<StreamProducer>().EnsureStreamsAsync();
         var backend = services.GetRequiredService<IStreamBackend>();
         var events = new Dictionary<Guid, (DateTimeOffset At, long Order, byte[] Body)>();
         for (var partition = 0; partition < services.GetRequiredService<StreamOptions>().Partitions; partition++)
