@@ -2,8 +2,8 @@
 #
 # The stream benchmark. Builds bench/StreamRates (Release), starts a private RabbitMQ on a free loopback port under a
 # temp folder (scripts/lib/servers.sh, as the test suite does), and measures per backend the raw transport and the
-# stream layer in the same run: produce and consume events/s and their ratio. Then, if the vendor flow is present, the
-# 100,000-row CSV upload end to end (see --help of bench/StreamRates for the options).
+# stream layer in the same run: produce and consume events/s and their ratio (see --help for the options). The
+# 100,000-row vendor CSV upload end to end is bench/upload.sh.
 #
 #   bench/streams.sh [--events 100000] [--backends embedded,rabbitmq] [...]
 #   bench/streams.sh --help
