@@ -3,6 +3,7 @@ using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Vendors;
 using GlobalCommerce.Contracts.Analytics;
 using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Streams;
 using Microsoft.EntityFrameworkCore;
 
@@ -138,6 +139,7 @@ public sealed partial class InventoryUploadProcessor(
         var verdict = UploadValidation.Check(upload.Id, upload.VendorId, rows, catalog, earlier);
         var now = clock.GetUtcNow();
 
+        using var turn = await SqliteWriteGate.EnterAsync(db, ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // First the position, guarded by the old one: the write takes SQLite's lock before anything is read, and a chunk
         // some other pass already committed is not applied twice.

@@ -81,18 +81,16 @@ public abstract class UploadRowReader : IAsyncDisposable
         }
     }
 
-    // The next byte, or -1 at the end of the file. Does not move Position: readers do, once a row is complete.
-    protected async ValueTask<int> NextByteAsync(CancellationToken cancellationToken)
-    {
-        if (_start == _end)
-        {
-            _start = 0;
-            _end = await _stream.ReadAsync(_buffer, cancellationToken);
-            if (_end == 0)
-                return -1;
-        }
+    // The next byte, or -1 at the end of the file. Does not move Position: readers do, once a row is complete. Served
+    // from the buffer without an async state machine; only a refill awaits (once per 64 KB).
+    protected ValueTask<int> NextByteAsync(CancellationToken cancellationToken) =>
+        _start < _end ? ValueTask.FromResult<int>(_buffer[_start++]) : RefillAsync(cancellationToken);
 
-        return _buffer[_start++];
+    async ValueTask<int> RefillAsync(CancellationToken cancellationToken)
+    {
+        _start = 0;
+        _end = await _stream.ReadAsync(_buffer, cancellationToken);
+        return _end == 0 ? -1 : _buffer[_start++];
     }
 
     public ValueTask DisposeAsync()

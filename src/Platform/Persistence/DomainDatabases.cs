@@ -33,15 +33,18 @@ public static class DomainDatabases
         _ => throw new InvalidOperationException($"Unknown database provider {options.DatabaseProvider}"),
     };
 
+    // A list in a query (ids.Contains(x.Id)) is one array parameter (json_each on SQLite, = ANY on PostgreSQL), not one
+    // parameter per element: the SQL text, hence EF's compiled query and the server's prepared plan, is the same
+    // whatever the list's length, instead of regenerated for every new count.
     public static void Configure(DbContextOptionsBuilder db, DatabaseProvider provider, string connectionString)
     {
         switch (provider)
         {
             case DatabaseProvider.Sqlite:
-                db.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.Instance, Streams.StreamOutboxSignal.Instance);
+                db.UseSqlite(connectionString, o => o.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter)).AddInterceptors(SqlitePragmas.Instance, Streams.StreamOutboxSignal.Instance);
                 break;
             case DatabaseProvider.Postgres:
-                db.UseNpgsql(connectionString).AddInterceptors(Streams.StreamOutboxSignal.Instance);
+                db.UseNpgsql(connectionString, o => o.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter)).AddInterceptors(Streams.StreamOutboxSignal.Instance);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown database provider {provider}");

@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -118,6 +119,8 @@ public sealed partial class PartitionReaderLoop(
     async Task HandleAsync(IReadOnlyList<StreamEnvelope> batch, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
+        // On SQLite the group's partitions take turns writing its database (see SqliteWriteGate).
+        using var turn = await SqliteWriteGate.EnterAsync((DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext), cancellationToken);
         await dispatcher.DispatchAsync(scope.ServiceProvider, batch, cancellationToken);
     }
 
@@ -160,7 +163,9 @@ public sealed partial class PartitionReaderLoop(
     async Task<T> WithScopeAsync<T>(Func<DbContext, Task<T>> action)
     {
         await using var scope = services.CreateAsyncScope();
-        return await action((DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext));
+        var db = (DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext);
+        using var turn = await SqliteWriteGate.EnterAsync(db, CancellationToken.None);
+        return await action(db);
     }
 
     static async Task DisposeQuietlyAsync(IPartitionReader reader)

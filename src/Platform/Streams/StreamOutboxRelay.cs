@@ -85,6 +85,7 @@ public sealed partial class StreamOutboxRelay(
         await producer.ProduceAsync(records, cancellationToken);
         StreamFaultInjection.Reached(StreamCrashPoint.AfterProduce);
         var ids = rows.Select(r => r.Id).ToList();
+        using var turn = await Persistence.SqliteWriteGate.EnterAsync(db, CancellationToken.None);
         await db.Set<StreamOutboxEntry>().Where(e => ids.Contains(e.Id)).ExecuteDeleteAsync(CancellationToken.None);
         return rows.Count;
     }
