@@ -16,6 +16,7 @@ public static class CommerceHost
     public static CommerceOptions AddCommercePlatform<TBuilder>(this TBuilder builder, string? defaultUrl = null)
         where TBuilder : IHostApplicationBuilder
     {
+        InstalledSettings.UseInstalledSettingsWhenMissing(builder);
         if (defaultUrl is not null && string.IsNullOrEmpty(builder.Configuration["urls"])
             && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
             builder.Configuration["urls"] = defaultUrl;
