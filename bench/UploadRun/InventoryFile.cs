@@ -21,7 +21,9 @@ public static class InventoryFile
     const int AlertReorderPoint = 5;
 
     // Row i: product i mod N, warehouse WH-{i / N}, so every (SKU, warehouse) is new and none repeats within the file.
-    public static async Task<ExpectedState> WriteAsync(string path, int rows, IReadOnlyList<CatalogProduct> catalog, CancellationToken cancellationToken)
+    // warehousePrefix: the warm-up upload names other warehouses than the measured one (WU-…), and raises no alerts.
+    public static async Task<ExpectedState> WriteAsync(string path, int rows, IReadOnlyList<CatalogProduct> catalog, CancellationToken cancellationToken,
+        string warehousePrefix = "WH", bool alertRows = true)
     {
         if (catalog.Count == 0)
             throw new BenchFailure("the catalog is empty: nothing to upload stock for");
@@ -40,9 +42,9 @@ public static class InventoryFile
                 var w = i / n;
                 var quantity = i % 7;
                 var price = Math.Round(catalog[p].Price + w / 100m, 2);
-                var reorderPoint = w % AlertEvery == 0 ? AlertReorderPoint : 0;
+                var reorderPoint = alertRows && w % AlertEvery == 0 ? AlertReorderPoint : 0;
                 line.Clear();
-                line.Append(CultureInfo.InvariantCulture, $"{catalog[p].Sku},WH-{w:D5},{quantity},{price:0.00},{reorderPoint}");
+                line.Append(CultureInfo.InvariantCulture, $"{catalog[p].Sku},{warehousePrefix}-{w:D5},{quantity},{price:0.00},{reorderPoint}");
                 await file.WriteLineAsync(line, cancellationToken);
 
                 sums[p] += quantity;
@@ -54,9 +56,9 @@ public static class InventoryFile
             }
         }
 
-        // available = OnHand - Reserved. Every demo product's stock already sits in warehouse "main", which the upload
-        // never names, so OnHand becomes the old stock plus the sum of the new warehouses; nothing is reserved on a
-        // fresh data folder (no orders).
+        // available = OnHand - Reserved. Every demo product's stock already sits in warehouse "main" (and the warm-up's
+        // WU-… warehouses), which the upload never names, so OnHand becomes the old stock plus the sum of the new
+        // warehouses; nothing is reserved (no orders).
         var products = new Dictionary<Guid, ExpectedProduct>(n);
         for (var p = 0; p < n; p++)
             products[catalog[p].Id] = new ExpectedProduct(catalog[p].Sku, checked((int)(catalog[p].Available + sums[p])), lastPrice[p]);

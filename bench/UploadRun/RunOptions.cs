@@ -14,6 +14,8 @@ public sealed class RunOptions
     public const string Usage = """
         bench/upload.sh [options]     (or: dotnet GlobalCommerce.Bench.UploadRun.dll [options])
           --rows N              CSV rows to upload (default 100000)
+          --warmup-rows N       rows of an upload made first and not measured, so the hosts' JIT has compiled the
+                                upload path before the measured one starts (default 5000; 0: measure a cold process)
           --mode embedded       the platform's shape; only the embedded default so far (one API process, SQLite,
                                 in-memory bus, a fresh data folder)
           --poll 500ms          how often the upload's status, the fan-out and the API's memory are read
@@ -34,6 +36,8 @@ public sealed class RunOptions
         """;
 
     public int Rows { get; private set; } = 100_000;
+
+    public int WarmupRows { get; private set; } = 5_000;
 
     public RunMode Mode { get; private set; } = RunMode.Embedded;
 
@@ -67,6 +71,10 @@ public sealed class RunOptions
                     return null;
                 case "--rows":
                     options.Rows = PositiveInt(flag, Value());
+                    break;
+                case "--warmup-rows":
+                    var warmup = Value();
+                    options.WarmupRows = warmup == "0" ? 0 : PositiveInt(flag, warmup);
                     break;
                 case "--mode":
                     options.Mode = Value() switch

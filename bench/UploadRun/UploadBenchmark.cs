@@ -25,6 +25,8 @@ public sealed class UploadBenchmark(RunOptions options, ApiHost host, string wor
         await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), stop);
         using var client = new PlatformClient(host.Address);
         await client.LogInAsync(stop);
+        if (options.WarmupRows > 0)
+            await WarmUpAsync(client, stop);
         var catalog = await client.ProductsAsync(stop);
         var alertsBefore = await client.CountReorderAlertsAsync(stop);
         var eventsBefore = await client.AnalyticsEventsAsync(stop);
@@ -65,6 +67,45 @@ public sealed class UploadBenchmark(RunOptions options, ApiHost host, string wor
             await background.CancelAsync();
             await Task.WhenAll(sampler, progress);
         }
+    }
+
+    // An upload of its own before the measured one, waited for until every group applied it; nothing of it is measured.
+    async Task WarmUpAsync(PlatformClient client, CancellationToken stop)
+    {
+        var watch = Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        deadline.CancelAfter(options.Timeout);
+        var ct = deadline.Token;
+        var catalog = await client.ProductsAsync(ct);
+        var check = new FanOutCheck(client, await InventoryFile.WriteAsync(Path.Combine(work, "warmup.csv"), options.WarmupRows, catalog, ct, "WU", alertRows: false),
+            await client.CountReorderAlertsAsync(ct), await client.AnalyticsEventsAsync(ct));
+        Say($"warm-up (not measured): {options.WarmupRows:N0} rows to warehouses WU-…");
+        try
+        {
+            var uploadId = await client.UploadAsync(Path.Combine(work, "warmup.csv"), ct);
+            while (true)
+            {
+                host.ThrowIfExited();
+                var status = await client.UploadStatusAsync(uploadId, ct);
+                if (status.Status == "failed")
+                    throw new BenchFailure($"the warm-up upload failed: {status.FailureReason}; see {host.LogPath}");
+                if (status.Status == "completed")
+                    break;
+                await Task.Delay(options.Poll, ct);
+            }
+
+            while (!(await check.CheckAsync(ct)).AllHold)
+            {
+                host.ThrowIfExited();
+                await Task.Delay(options.Poll, ct);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stop.IsCancellationRequested)
+        {
+            throw new BenchFailure($"the warm-up upload did not fan out within {options.Timeout.TotalSeconds:0} s; see {host.LogPath}");
+        }
+
+        Say($"warm-up applied by every group after {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
     async Task<Measured> MeasureAsync(PlatformClient client, string csv, ExpectedState expected, int alertsBefore, IReadOnlyList<EventCount> eventsBefore,

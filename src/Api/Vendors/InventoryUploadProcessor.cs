@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Vendors;
@@ -195,10 +196,25 @@ public sealed partial class InventoryUploadProcessor(
             }, row.Sku, ct);
         }
 
-        db.UploadKeys.AddRange(verdict.NewKeys);
+        await InsertKeysAsync(db, upload.Id, verdict.NewKeys, ct);
         db.UploadRejections.AddRange(verdict.Rejected);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+    }
+
+    // A chunk's keys with one statement whose text does not depend on their number, not as tracked entities.
+    static Task InsertKeysAsync(VendorDbContext db, Guid uploadId, IReadOnlyList<UploadKey> keys, CancellationToken ct)
+    {
+        if (keys.Count == 0)
+            return Task.CompletedTask;
+        return db.Database.IsNpgsql()
+            ? db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO upload_keys ("UploadId", "Key", "Line") SELECT {0}, k, l FROM unnest({1}, {2}) AS r(k, l)
+                """, [uploadId, keys.Select(k => k.Key).ToArray(), keys.Select(k => k.Line).ToArray()], ct)
+            // EF keeps a Guid in SQLite as upper-case text.
+            : db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO upload_keys ("UploadId", "Key", "Line") SELECT {0}, value ->> 0, value ->> 1 FROM json_each({1})
+                """, [uploadId.ToString("D").ToUpperInvariant(), JsonSerializer.Serialize(keys.Select(k => new object[] { k.Key, k.Line }))], ct);
     }
 
     async Task FinishAsync(Guid uploadId, UploadStatus status, string? reason, CancellationToken cancellationToken)

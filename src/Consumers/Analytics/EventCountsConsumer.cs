@@ -62,12 +62,11 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
     {
         var ct = batch.CancellationToken;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The inbox rows are written first: a host racing for the same events during a lease hand-over fails there,
+        // before it has added anything, and its retry finds them seen.
         var fresh = await StreamInbox.FirstSeenAsync(db, batch, clock);
         if (fresh.Count > 0)
         {
-            // The inbox rows first: a host racing for the same events during a lease hand-over fails here, before
-            // it has added anything, and its retry finds them seen.
-            await db.SaveChangesAsync(ct);
             foreach (var hour in fresh.GroupBy(e => (e.Stream, Hour: AnalyticsCounts.HourOf(e.Timestamp))).OrderBy(g => g.Key.Stream).ThenBy(g => g.Key.Hour))
                 await AnalyticsCounts.AddEventsAsync(db, hour.Key.Stream, typeof(T).Name, hour.Key.Hour, hour.Count(), ct);
             if (stage is { } funnel)

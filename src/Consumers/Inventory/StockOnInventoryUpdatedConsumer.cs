@@ -28,7 +28,10 @@ public sealed class StockOnInventoryUpdatedConsumer(
         var stock = await db.StockItems.Where(s => productIds.Contains(s.ProductId)).ToDictionaryAsync(s => s.ProductId, ct);
         var rows = await db.WarehouseStocks.Where(w => productIds.Contains(w.ProductId) && warehouses.Contains(w.Warehouse))
             .ToDictionaryAsync(w => (w.ProductId, w.Warehouse), ct);
-        var tracked = (await db.WarehouseStocks.Where(w => productIds.Contains(w.ProductId)).Select(w => w.ProductId).Distinct().ToListAsync(ct)).ToHashSet();
+        // Products that have warehouse rows at all: one index probe each (EXISTS), not a scan of every warehouse row of
+        // the batch's products, which grows with every upload. A product without a stock item has no units to adopt.
+        var tracked = (await db.StockItems.Where(s => productIds.Contains(s.ProductId) && db.WarehouseStocks.Any(w => w.ProductId == s.ProductId))
+            .Select(s => s.ProductId).ToListAsync(ct)).ToHashSet();
         streams.Enlist(db);
 
         foreach (var update in batch.Select(e => e.Message))

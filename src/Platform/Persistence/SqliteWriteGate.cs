@@ -12,22 +12,25 @@ namespace GlobalCommerce.Platform.Persistence;
 // PostgreSQL (row locks, real concurrency) never waits here.
 public static class SqliteWriteGate
 {
+    // By connection string, as EF hands it over (parsing it is not free, and a file has one per process).
     static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+    static readonly ConcurrentDictionary<string, SemaphoreSlim> ByConnectionString = new(StringComparer.Ordinal);
 
     // Null for a database that is not SQLite (nothing to wait for); dispose the returned lease to let the next writer in.
     public static async ValueTask<IDisposable?> EnterAsync(DbContext db, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
             return null;
-        var gate = Gates.GetOrAdd(KeyOf(db.Database.GetConnectionString()), static _ => new SemaphoreSlim(1, 1));
+        var connectionString = db.Database.GetConnectionString() ?? "";
+        var gate = ByConnectionString.GetOrAdd(connectionString, static c => Gates.GetOrAdd(KeyOf(c), static _ => new SemaphoreSlim(1, 1)));
         await gate.WaitAsync(cancellationToken);
         return new Lease(gate);
     }
 
-    static string KeyOf(string? connectionString)
+    static string KeyOf(string connectionString)
     {
         var source = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        return string.IsNullOrEmpty(source) || source == ":memory:" ? connectionString ?? "" : Path.GetFullPath(source);
+        return string.IsNullOrEmpty(source) || source == ":memory:" ? connectionString : Path.GetFullPath(source);
     }
 
     sealed class Lease(SemaphoreSlim gate) : IDisposable

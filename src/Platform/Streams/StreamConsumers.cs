@@ -19,26 +19,41 @@ public interface IStreamBatchConsumer<T>
     Task Consume(StreamBatch<T> batch);
 }
 
-public sealed class StreamContext<T>(StreamEnvelope envelope, T message, string consumerGroup, CancellationToken cancellationToken)
+// The event is read from its body the first time Message is asked for: a consumer that needs only the envelope (a
+// counter of events by type and hour) never pays for it.
+public sealed class StreamContext<T>
     where T : class
 {
-    public T Message { get; } = message;
+    readonly StreamEnvelope _envelope;
+    T? _message;
 
-    public Guid EventId => envelope.EventId;
+    public StreamContext(StreamEnvelope envelope, T message, string consumerGroup, CancellationToken cancellationToken)
+        : this(envelope, consumerGroup, cancellationToken) => _message = message;
 
-    public string Stream => envelope.Stream;
+    internal StreamContext(StreamEnvelope envelope, string consumerGroup, CancellationToken cancellationToken)
+    {
+        _envelope = envelope;
+        ConsumerGroup = consumerGroup;
+        CancellationToken = cancellationToken;
+    }
 
-    public int Partition => envelope.Partition;
+    public T Message => _message ??= (T)StreamSerializer.Deserialize(_envelope.Body, typeof(T));
 
-    public long Offset => envelope.Offset;
+    public Guid EventId => _envelope.EventId;
 
-    public string PartitionKey => envelope.PartitionKey;
+    public string Stream => _envelope.Stream;
 
-    public DateTimeOffset Timestamp => envelope.Timestamp;
+    public int Partition => _envelope.Partition;
 
-    public string ConsumerGroup { get; } = consumerGroup;
+    public long Offset => _envelope.Offset;
 
-    public CancellationToken CancellationToken { get; } = cancellationToken;
+    public string PartitionKey => _envelope.PartitionKey;
+
+    public DateTimeOffset Timestamp => _envelope.Timestamp;
+
+    public string ConsumerGroup { get; }
+
+    public CancellationToken CancellationToken { get; }
 }
 
 public sealed class StreamBatch<T>(IReadOnlyList<StreamContext<T>> events, string consumerGroup, CancellationToken cancellationToken)

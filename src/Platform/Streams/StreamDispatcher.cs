@@ -9,8 +9,7 @@ namespace GlobalCommerce.Platform.Streams;
 // are passed over (and checkpointed past).
 public sealed class StreamDispatcher
 {
-    delegate Task Handler(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, IReadOnlyList<object> messages, string group,
-        CancellationToken cancellationToken);
+    delegate Task Handler(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, string group, CancellationToken cancellationToken);
 
     readonly Dictionary<string, (Type MessageType, List<Handler> Handlers)> _handlers = new(StringComparer.Ordinal);
     readonly string _group;
@@ -54,16 +53,12 @@ public sealed class StreamDispatcher
             if (_handlers.TryGetValue(batch[start].MessageType, out var entry))
             {
                 var run = new StreamEnvelope[end - start];
-                var messages = new object[end - start];
                 for (var i = start; i < end; i++)
-                {
                     run[i - start] = batch[i];
-                    messages[i - start] = StreamSerializer.Deserialize(batch[i].Body, entry.MessageType);
-                }
 
                 using var activity = StartProcess(run);
                 foreach (var handler in entry.Handlers)
-                    await handler(services, run, messages, _group, cancellationToken);
+                    await handler(services, run, _group, cancellationToken);
             }
 
             start = end;
@@ -85,25 +80,25 @@ public sealed class StreamDispatcher
         return activity;
     }
 
-    static async Task Single<TConsumer, T>(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, IReadOnlyList<object> messages,
-        string group, CancellationToken cancellationToken)
+    static async Task Single<TConsumer, T>(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, string group,
+        CancellationToken cancellationToken)
         where TConsumer : class, IStreamConsumer<T>
         where T : class
     {
         var consumer = services.GetRequiredService<TConsumer>();
         for (var i = 0; i < events.Count; i++)
-            await consumer.Consume(new StreamContext<T>(events[i], (T)messages[i], group, cancellationToken));
+            await consumer.Consume(new StreamContext<T>(events[i], group, cancellationToken));
     }
 
-    static Task Batch<TConsumer, T>(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, IReadOnlyList<object> messages,
-        string group, CancellationToken cancellationToken)
+    static Task Batch<TConsumer, T>(IServiceProvider services, IReadOnlyList<StreamEnvelope> events, string group,
+        CancellationToken cancellationToken)
         where TConsumer : class, IStreamBatchConsumer<T>
         where T : class
     {
         var consumer = services.GetRequiredService<TConsumer>();
         var contexts = new StreamContext<T>[events.Count];
         for (var i = 0; i < events.Count; i++)
-            contexts[i] = new StreamContext<T>(events[i], (T)messages[i], group, cancellationToken);
+            contexts[i] = new StreamContext<T>(events[i], group, cancellationToken);
         return consumer.Consume(new StreamBatch<T>(contexts, group, cancellationToken));
     }
 }

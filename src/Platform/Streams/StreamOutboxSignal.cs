@@ -32,16 +32,35 @@ public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionI
         }
     }
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
+    // Rows produced in the open transaction are written before the context's own changes (StreamOutboxRows).
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
         CancellationToken cancellationToken = default)
     {
-        Note(eventData.Context);
-        return ValueTask.FromResult(result);
+        if (eventData.Context is { } context)
+            await StreamOutboxRows.FlushAsync(context, cancellationToken);
+        return result;
     }
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        Note(eventData.Context);
+        if (eventData.Context is { } context)
+            StreamOutboxRows.Flush(context);
+        return result;
+    }
+
+    // ... and the ones produced after the last save, just before the commit.
+    public async ValueTask<InterceptionResult> TransactionCommittingAsync(DbTransaction transaction, TransactionEventData eventData,
+        InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } context)
+            await StreamOutboxRows.FlushAsync(context, cancellationToken);
+        return result;
+    }
+
+    public InterceptionResult TransactionCommitting(DbTransaction transaction, TransactionEventData eventData, InterceptionResult result)
+    {
+        if (eventData.Context is { } context)
+            StreamOutboxRows.Flush(context);
         return result;
     }
 
@@ -68,7 +87,10 @@ public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionI
     public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData)
     {
         if (eventData.Context is { } context)
+        {
             Pending.Remove(context);
+            StreamOutboxRows.Forget(context);
+        }
     }
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
@@ -77,19 +99,9 @@ public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionI
         return Task.CompletedTask;
     }
 
-    static void Note(DbContext? context)
-    {
-        if (context is null || context.Model.FindEntityType(typeof(StreamOutboxEntry)) is null)
-            return;
-        foreach (var entry in context.ChangeTracker.Entries<StreamOutboxEntry>())
-        {
-            if (entry.State == EntityState.Added)
-            {
-                Pending.AddOrUpdate(context, context);
-                return;
-            }
-        }
-    }
+    // Called by the producer as it adds a row to the context's stream outbox (the only writer of that table), so no
+    // SaveChanges has to scan the change tracker for one.
+    public static void Noted(DbContext context) => Pending.AddOrUpdate(context, context);
 
     static void AfterSave(DbContext? context)
     {
@@ -99,6 +111,8 @@ public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionI
 
     static void Committed(DbContext? context)
     {
+        if (context is not null)
+            StreamOutboxRows.Forget(context);
         if (context is not null && Pending.Remove(context))
             Wake(context.GetType());
     }

@@ -49,7 +49,7 @@ public sealed class TopicProducer<T>(StreamTopology topology, IStreamTransaction
         var trace = Activity.Current?.Id;
         if (transaction.Enlisted is { } db)
         {
-            db.Set<StreamOutboxEntry>().Add(new StreamOutboxEntry
+            var row = new StreamOutboxEntry
             {
                 EventId = eventId,
                 Stream = stream,
@@ -58,7 +58,14 @@ public sealed class TopicProducer<T>(StreamTopology topology, IStreamTransaction
                 Body = StreamSerializer.Serialize(message),
                 TraceParent = trace,
                 CreatedAt = now.ToUnixTimeMilliseconds(),
-            });
+            };
+            // In an open transaction the row is written with the others at the next save or the commit; otherwise it is
+            // saved with the context's changes (and its own transaction).
+            if (db.Database.CurrentTransaction is not null)
+                StreamOutboxRows.Add(db, row);
+            else
+                db.Set<StreamOutboxEntry>().Add(row);
+            StreamOutboxSignal.Noted(db);
             return;
         }
 

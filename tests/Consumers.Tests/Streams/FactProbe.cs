@@ -52,7 +52,6 @@ public sealed class FactRecorder(RecordedFacts facts) :
 // transaction, and keeps those rows' event ids: the message's transaction rolls back and the message is retried.
 public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
 {
-    readonly ConcurrentDictionary<DbContext, List<Guid>> _saving = new();
     int _remaining = failures;
 
     int _failed;
@@ -64,19 +63,10 @@ public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
     // Stops failing from now on.
     public void Stop() => Volatile.Write(ref _remaining, 0);
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
-        CancellationToken cancellationToken = default)
-    {
-        var produced = eventData.Context!.ChangeTracker.Entries<StreamOutboxEntry>().Where(e => e.State == EntityState.Added)
-            .Select(e => e.Entity.EventId).ToList();
-        if (produced.Count > 0)
-            _saving[eventData.Context] = produced;
-        return ValueTask.FromResult(result);
-    }
-
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (_saving.TryRemove(eventData.Context!, out var produced) && Interlocked.Decrement(ref _remaining) >= 0)
+        var produced = StreamOutboxRows.WrittenInTransaction(eventData.Context!);
+        if (produced.Count > 0 && Interlocked.Decrement(ref _remaining) >= 0)
         {
             foreach (var id in produced)
                 RolledBack.Enqueue(id);
@@ -85,12 +75,6 @@ public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
         }
 
         return ValueTask.FromResult(result);
-    }
-
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        _saving.TryRemove(eventData.Context!, out _);
-        return Task.CompletedTask;
     }
 }
 

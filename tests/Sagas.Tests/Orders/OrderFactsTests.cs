@@ -179,10 +179,9 @@ public sealed class OrderFactRecorder(ReadFacts facts) :
 }
 
 // Fails saves that wrote stream outbox rows, after writing them inside the message's transaction, while failures are
-// left; keeps the event ids it rolled back.
+// left; keeps the event ids it rolled back (the rows are not tracked entities: StreamOutboxRows says what it wrote).
 public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
 {
-    readonly ConcurrentDictionary<DbContext, List<Guid>> _saving = new();
     int _remaining = failures;
     int _failed;
 
@@ -192,19 +191,10 @@ public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
 
     public void FailNext(int count) => Volatile.Write(ref _remaining, count);
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
-        CancellationToken cancellationToken = default)
-    {
-        var produced = eventData.Context!.ChangeTracker.Entries<StreamOutboxEntry>().Where(e => e.State == EntityState.Added)
-            .Select(e => e.Entity.EventId).ToList();
-        if (produced.Count > 0)
-            _saving[eventData.Context] = produced;
-        return ValueTask.FromResult(result);
-    }
-
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (_saving.TryRemove(eventData.Context!, out var produced) && Interlocked.Decrement(ref _remaining) >= 0)
+        var produced = StreamOutboxRows.WrittenInTransaction(eventData.Context!);
+        if (produced.Count > 0 && Interlocked.Decrement(ref _remaining) >= 0)
         {
             foreach (var id in produced)
                 RolledBack.Enqueue(id);
@@ -213,11 +203,5 @@ public sealed class FailAfterProduce(int failures) : SaveChangesInterceptor
         }
 
         return ValueTask.FromResult(result);
-    }
-
-    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        _saving.TryRemove(eventData.Context!, out _);
-        return Task.CompletedTask;
     }
 }
