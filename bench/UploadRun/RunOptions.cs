@@ -14,8 +14,9 @@ public sealed class RunOptions
     public const string Usage = """
         bench/upload.sh [options]     (or: dotnet GlobalCommerce.Bench.UploadRun.dll [options])
           --rows N              CSV rows to upload (default 100000)
-          --warmup-rows N       rows of an upload made first and not measured, so the hosts' JIT has compiled the
-                                upload path before the measured one starts (default 5000; 0: measure a cold process)
+          --warmup-rows N       rows of an upload made first and not measured, so the host's JIT has compiled and
+                                re-compiled (tiered) the upload path before the measured one starts (default 30000,
+                                about 15 s; 0: measure a cold process, whose JIT took a tenth of the CPU)
           --mode embedded       the platform's shape; only the embedded default so far (one API process, SQLite,
                                 in-memory bus, a fresh data folder)
           --poll 500ms          how often the upload's status, the fan-out and the API's memory are read
@@ -37,7 +38,7 @@ public sealed class RunOptions
 
     public int Rows { get; private set; } = 100_000;
 
-    public int WarmupRows { get; private set; } = 5_000;
+    public int WarmupRows { get; private set; } = 30_000;
 
     public RunMode Mode { get; private set; } = RunMode.Embedded;
 
