@@ -1,3 +1,4 @@
+using GlobalCommerce.Bench.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -106,27 +107,7 @@ public sealed class ApiHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            // SIGTERM first, so the host stops its bus and closes its databases; a kill only if it hangs.
-            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                if (term is not null)
-                    await term.WaitForExitAsync();
-            }
-
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-
+        await HostStop.StopAsync(_process, TimeSpan.FromSeconds(15));
         _process.Dispose();
     }
 

@@ -1,3 +1,4 @@
+using GlobalCommerce.Bench.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -116,22 +117,7 @@ public sealed class HostProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            // SIGTERM first so the host stops its bus cleanly; a kill only if it hangs.
-            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-
+        await HostStop.StopAsync(_process, TimeSpan.FromSeconds(10));
         _process.Dispose();
         lock (_log)
             _log.Dispose();
