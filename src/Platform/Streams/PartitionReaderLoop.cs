@@ -118,6 +118,9 @@ public sealed partial class PartitionReaderLoop(
 
     async Task HandleAsync(IReadOnlyList<StreamEnvelope> batch, CancellationToken cancellationToken)
     {
+        // Nothing for this group in the batch: no scope, no database, no write turn; the position moves past it.
+        if (!dispatcher.Handles(batch))
+            return;
         await using var scope = services.CreateAsyncScope();
         // On SQLite the group's partitions take turns writing its database (see SqliteWriteGate).
         using var turn = await SqliteWriteGate.EnterAsync((DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext), cancellationToken);

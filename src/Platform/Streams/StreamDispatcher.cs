@@ -42,6 +42,18 @@ public sealed class StreamDispatcher
 
     public IEnumerable<Type> MessageTypes => _handlers.Values.Select(h => h.MessageType);
 
+    // Whether any event of the batch has a consumer in this group (a group often reads a stream for one type among many).
+    public bool Handles(IReadOnlyList<StreamEnvelope> batch)
+    {
+        foreach (var envelope in batch)
+        {
+            if (_handlers.ContainsKey(envelope.MessageType))
+                return true;
+        }
+
+        return false;
+    }
+
     public async Task DispatchAsync(IServiceProvider services, IReadOnlyList<StreamEnvelope> batch, CancellationToken cancellationToken)
     {
         var start = 0;
