@@ -165,7 +165,7 @@ public sealed partial class InventoryUploadProcessor(
             if (!versions.TryGetValue(row.Sku, out var counter))
                 versions[row.Sku] = counter = db.SkuVersions.Add(new SkuVersion { Sku = row.Sku }).Entity;
             counter.Version++;
-            await updates.Produce(new InventoryUpdated
+            var update = new InventoryUpdated
             {
                 VendorId = upload.VendorId,
                 UploadId = upload.Id,
@@ -179,21 +179,9 @@ public sealed partial class InventoryUploadProcessor(
                 ReorderPoint = row.ReorderPoint,
                 Version = counter.Version,
                 OccurredAt = now,
-            }, row.Sku, ct);
-            await analytics.Produce(new StockLevelReported
-            {
-                VendorId = upload.VendorId,
-                UploadId = upload.Id,
-                ProductId = row.ProductId,
-                Sku = row.Sku,
-                Warehouse = row.Warehouse,
-                Quantity = row.Quantity,
-                Price = row.Price,
-                Currency = row.Currency,
-                ReorderPoint = row.ReorderPoint,
-                Version = counter.Version,
-                OccurredAt = now,
-            }, row.Sku, ct);
+            };
+            await updates.Produce(update, row.Sku, ct);
+            await analytics.Produce(Reported(update), row.Sku, ct);
         }
 
         await InsertKeysAsync(db, upload.Id, verdict.NewKeys, ct);
@@ -201,6 +189,22 @@ public sealed partial class InventoryUploadProcessor(
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
     }
+
+    // The same row as seen by analytics-events.
+    static StockLevelReported Reported(InventoryUpdated update) => new()
+    {
+        VendorId = update.VendorId,
+        UploadId = update.UploadId,
+        ProductId = update.ProductId,
+        Sku = update.Sku,
+        Warehouse = update.Warehouse,
+        Quantity = update.Quantity,
+        Price = update.Price,
+        Currency = update.Currency,
+        ReorderPoint = update.ReorderPoint,
+        Version = update.Version,
+        OccurredAt = update.OccurredAt,
+    };
 
     // A chunk's keys with one statement whose text does not depend on their number, not as tracked entities.
     static Task InsertKeysAsync(VendorDbContext db, Guid uploadId, IReadOnlyList<UploadKey> keys, CancellationToken ct)
@@ -211,10 +215,9 @@ public sealed partial class InventoryUploadProcessor(
             ? db.Database.ExecuteSqlRawAsync("""
                 INSERT INTO upload_keys ("UploadId", "Key", "Line") SELECT {0}, k, l FROM unnest({1}, {2}) AS r(k, l)
                 """, [uploadId, keys.Select(k => k.Key).ToArray(), keys.Select(k => k.Line).ToArray()], ct)
-            // EF keeps a Guid in SQLite as upper-case text.
             : db.Database.ExecuteSqlRawAsync("""
                 INSERT INTO upload_keys ("UploadId", "Key", "Line") SELECT {0}, value ->> 0, value ->> 1 FROM json_each({1})
-                """, [uploadId.ToString("D").ToUpperInvariant(), JsonSerializer.Serialize(keys.Select(k => new object[] { k.Key, k.Line }))], ct);
+                """, [SqliteValues.Guid(uploadId), JsonSerializer.Serialize(keys.Select(k => new object[] { k.Key, k.Line }))], ct);
     }
 
     async Task FinishAsync(Guid uploadId, UploadStatus status, string? reason, CancellationToken cancellationToken)

@@ -41,8 +41,8 @@ public static class StreamInbox
             ? db.Database.ExecuteSqlRawAsync("""
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, id, {2} FROM unnest({1}) AS id
                 """, [group, ids.ToArray(), now], cancellationToken)
-            // EF keeps a Guid in SQLite as upper-case text; the ids go in as one JSON array.
+            // The ids go in as one JSON array.
             : db.Database.ExecuteSqlRawAsync("""
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, value, {2} FROM json_each({1})
-                """, [group, JsonSerializer.Serialize(ids.Select(id => id.ToString("D").ToUpperInvariant())), now], cancellationToken);
+                """, [group, JsonSerializer.Serialize(ids.Select(Persistence.SqliteValues.Guid)), now], cancellationToken);
 }

@@ -78,14 +78,14 @@ public static class StreamOutboxRows
             rows.Select(r => r.CreatedAt).ToArray(),
         ]);
 
-    // One JSON array of rows; EF keeps a Guid in SQLite as upper-case text.
+    // One JSON array of rows.
     static (string, object[]) Sqlite(StreamOutboxEntry[] rows) => ($$"""
         INSERT INTO stream_outbox ({{Columns}})
         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each({0}) ORDER BY key
         """,
         [JsonSerializer.Serialize(rows.Select(r => new object?[]
         {
-            r.EventId.ToString("D").ToUpperInvariant(), r.Stream, r.PartitionKey, r.MessageType, r.Body, r.TraceParent, r.CreatedAt,
+            Persistence.SqliteValues.Guid(r.EventId), r.Stream, r.PartitionKey, r.MessageType, r.Body, r.TraceParent, r.CreatedAt,
         }))]);
 
     sealed class Rows(IDbContextTransaction transaction)
