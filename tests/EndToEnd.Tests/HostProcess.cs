@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace GlobalCommerce.EndToEnd.Tests;
 
@@ -11,11 +11,13 @@ public sealed class HostProcess : IAsyncDisposable
     readonly Process _process;
     readonly StringBuilder _output = new();
     readonly StringBuilder _error = new();
+    readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    HostProcess(Process process, Uri address)
+    HostProcess(Process process, Uri? address)
     {
         _process = process;
-        Address = address;
+        if (address is not null)
+            _listening.SetResult(address);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) =>
         {
@@ -30,7 +32,13 @@ public sealed class HostProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
-    public Uri Address { get; }
+    // Where the host listens: known from the start for a fixed address, otherwise once Kestrel has said which port the
+    // kernel gave it (WaitUntilReadyAsync waits for that).
+    public Uri Address => _listening.Task.IsCompletedSuccessfully
+        ? _listening.Task.Result
+        : throw new InvalidOperationException("The host has not said where it listens yet; wait until it is ready.");
+
+    public bool IsListening => _listening.Task.IsCompletedSuccessfully;
 
     public string Output
     {
@@ -73,15 +81,17 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     // addressByEnvironment: the address goes in ASPNETCORE_URLS, as an operator would set it, instead of --urls.
-    // address: where to listen (a host restarted where its clients expect it); a free loopback port otherwise.
+    // address: where to listen (a host restarted where its clients expect it; see FreePorts); otherwise port 0, the kernel
+    // picks a free one at bind time and the host's "Now listening on" line says which. (A port found free beforehand can
+    // be taken in between, e.g. as the local port of any outgoing connection: a worker once failed to start that way.)
     public static HostProcess Start(string project, IReadOnlyDictionary<string, string> environment, bool addressByEnvironment = false,
         Uri? address = null)
     {
         var dll = Path.Combine(RepositoryRoot(), "src", project, "bin", BuildConfiguration, "net10.0", $"GlobalCommerce.{project}.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build output of {project} not found; build the solution first.", dll);
-        address ??= new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", addressByEnvironment ? [dll] : [dll, "--urls", address.ToString()])
+        var urls = address?.ToString() ?? "http://127.0.0.1:0";
+        var start = new ProcessStartInfo("dotnet", addressByEnvironment ? [dll] : [dll, "--urls", urls])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
@@ -93,7 +103,7 @@ public sealed class HostProcess : IAsyncDisposable
         // The tests talk to the hosts directly on plain HTTP; real mode expects a TLS-terminating proxy in front.
         start.Environment["Commerce__Http__RequireHttps"] = "false";
         if (addressByEnvironment)
-            start.Environment["ASPNETCORE_URLS"] = address.ToString();
+            start.Environment["ASPNETCORE_URLS"] = urls;
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         return new HostProcess(Process.Start(start)!, address);
@@ -101,8 +111,17 @@ public sealed class HostProcess : IAsyncDisposable
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
         var until = DateTime.UtcNow + timeout;
+        while (!_listening.Task.IsCompleted && DateTime.UtcNow < until)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"Host exited with {_process.ExitCode}:\n{Output}");
+            await Task.WhenAny(_listening.Task, Task.Delay(200));
+        }
+
+        if (!_listening.Task.IsCompleted)
+            throw new TimeoutException($"Host did not say where it listens after {timeout}:\n{Output}");
+        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
         while (DateTime.UtcNow < until)
         {
             if (_process.HasExited)
@@ -145,7 +164,13 @@ public sealed class HostProcess : IAsyncDisposable
             return;
         lock (_output)
             _output.AppendLine(line);
+        var listening = ListeningOn.Match(line);
+        if (listening.Success)
+            _listening.TrySetResult(new Uri(listening.Groups[1].Value));
     }
+
+    // Kestrel's start-up line (Microsoft.Hosting.Lifetime, Information), the only place a port-0 host's port is told.
+    static readonly Regex ListeningOn = new(@"Now listening on: (http://127\.0\.0\.1:\d+)", RegexOptions.CultureInvariant);
 
 #if DEBUG
     const string BuildConfiguration = "Debug";
@@ -159,12 +184,5 @@ public sealed class HostProcess : IAsyncDisposable
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GlobalCommerce.sln")))
             directory = directory.Parent;
         return directory?.FullName ?? throw new InvalidOperationException("GlobalCommerce.sln not found above the test output.");
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -55,7 +54,7 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     public static async Task<EmbeddedPlatform> StartAsync(int shoppers)
     {
         var data = Path.Combine(Path.GetTempPath(), "gc-embedded-kill-" + Guid.NewGuid().ToString("N")[..8]);
-        var platform = new EmbeddedPlatform(data, new Uri($"http://127.0.0.1:{FreePort()}"));
+        var platform = new EmbeddedPlatform(data, new Uri($"http://127.0.0.1:{FreePorts.ForRestarts()}"));
         try
         {
             await platform.RestartAsync();
@@ -294,13 +293,6 @@ public sealed class EmbeddedPlatform : IAsyncDisposable
     // EF Core's DateTimeOffsetToBinaryConverter, which the platform uses for every DateTimeOffset on SQLite.
     static DateTimeOffset FromBinary(long value) =>
         new(new DateTime((value >> 11) * 1000), TimeSpan.FromMinutes((value << 53) >> 53));
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     // A shopper's (or support's) client: logs in on first use and again whenever the API answers 401. The embedded
     // default keeps sessions in memory, so a restart ends every session, as it does for a real user of it.

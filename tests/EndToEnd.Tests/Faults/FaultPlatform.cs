@@ -165,7 +165,7 @@ public sealed class FaultPlatform : IAsyncDisposable
 
         var live = _workers.Select((worker, i) => (Name: $"worker {i}", Host: worker)).Prepend(("api", _hosts[0].Host));
         foreach (var (name, host) in live.Where(h => h.Host is not null))
-            report.AppendLine($"{name} /health/ready: {await HealthProbe.ReadyAsync(host!.Address)}");
+            report.AppendLine($"{name} /health/ready: {(host!.IsListening ? await HealthProbe.ReadyAsync(host.Address) : "not listening yet")}");
 
         foreach (var (name, host) in _hosts)
             report.AppendLine($"--- {name} ---").AppendLine(string.Join("\n", host.Output.Split('\n').TakeLast(lines)));
