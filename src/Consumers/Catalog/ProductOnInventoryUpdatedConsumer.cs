@@ -1,4 +1,5 @@
 using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Streams;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,6 +41,16 @@ public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db) : ISt
             }
         }
 
+        // The batch's stock levels in one statement, the products by SaveChanges, in one transaction.
+        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
+        await StockLevelRows.WriteAsync(db, ct);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
     }
+
+    static readonly TrackedUpsert<ProductStockLevel> StockLevelRows = new("product_stock_levels", ["ProductId", "Warehouse"],
+        new("ProductId", UpsertColumnKind.Guid, l => l.ProductId),
+        new("Warehouse", UpsertColumnKind.Text, l => l.Warehouse),
+        new("Quantity", UpsertColumnKind.Int, l => l.Quantity),
+        new("Version", UpsertColumnKind.Long, l => l.Version));
 }

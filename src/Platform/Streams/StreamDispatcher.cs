@@ -80,6 +80,9 @@ public sealed class StreamDispatcher
     // One span per run, a child of the first event's producer and linked to every other one's.
     Activity? StartProcess(IReadOnlyList<StreamEnvelope> run)
     {
+        // Nobody listening (no tracing configured): no span, and no parsing of every event's trace parent for its links.
+        if (!StreamTelemetry.Source.HasListeners())
+            return null;
         var links = run.Skip(1).Select(e => StreamTelemetry.ParentOf(e.TraceParent)).Where(c => c != default).Distinct()
             .Select(c => new ActivityLink(c)).Take(32).ToList();
         var activity = StreamTelemetry.Source.StartActivity($"{run[0].Stream} process", ActivityKind.Consumer,

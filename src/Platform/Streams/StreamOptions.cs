@@ -41,6 +41,10 @@ public sealed class StreamOptions
     // The embedded backend's file (default: DataDirectory/streams.db).
     public string? EmbeddedPath { get; set; }
 
+    // The embedded backend keeps each partition's newest events in memory as well (at most this many per partition), so
+    // the consumer groups that keep up with a partition read them from there instead of the file; 0 turns it off.
+    public int EmbeddedTailEvents { get; set; } = 4096;
+
     // RabbitMQ stream queues: the broker (defaults to Commerce:RabbitMqUrl).
     public string? RabbitMqUrl { get; set; }
 

@@ -45,7 +45,7 @@ public static class StreamRegistration
         {
             StreamBackendKind.Embedded => new EmbeddedStreamBackend(
                 streams.EmbeddedPath ?? Path.Combine(Path.GetFullPath(options.DataDirectory), "streams.db"),
-                provider.GetRequiredService<TimeProvider>()),
+                provider.GetRequiredService<TimeProvider>(), streams.EmbeddedTailEvents),
             StreamBackendKind.RabbitMqStreams => new RabbitMq.RabbitMqStreamBackend(streams, options,
                 provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RabbitMq.RabbitMqStreamBackend>>()),
             StreamBackendKind.EventHubs => EventHubs.EventHubsStreamBackend.Create(streams),

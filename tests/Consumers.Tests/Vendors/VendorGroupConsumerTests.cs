@@ -50,8 +50,11 @@ public class VendorGroupConsumerTests
             Cause = ReorderPointReached.CauseOrders, OccurredAt = DateTimeOffset.UtcNow,
         }, "AUD-HP-001");
 
-        await host.ConsumeEachAsync<ReorderAlertOnReorderPointReachedConsumer, ReorderPointReached>(reached, reached);
-        await host.ConsumeEachAsync<ReorderNoticeOnReorderPointReachedConsumer, ReorderPointReached>(reached, reached);
+        // A copy in the same batch (a relay that produced it twice), then the batch read again (after a crash).
+        await host.ConsumeAsync<ReorderAlertOnReorderPointReachedConsumer, ReorderPointReached>(reached, reached);
+        await host.ConsumeAsync<ReorderAlertOnReorderPointReachedConsumer, ReorderPointReached>(reached);
+        await host.ConsumeAsync<ReorderNoticeOnReorderPointReachedConsumer, ReorderPointReached>(reached, reached);
+        await host.ConsumeAsync<ReorderNoticeOnReorderPointReachedConsumer, ReorderPointReached>(reached);
 
         var alert = Assert.Single(await host.QueryAsync<VendorDbContext, List<ReorderAlert>>(db => db.ReorderAlerts.AsNoTracking().ToListAsync()));
         Assert.Equal((reached.EventId, InventorySyncHost.Vendor, 2, 5, "orders"), (alert.Id, alert.VendorId, alert.Quantity, alert.ReorderPoint, alert.Cause));
