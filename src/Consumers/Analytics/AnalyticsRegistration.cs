@@ -24,7 +24,16 @@ public static class AnalyticsRegistration
         bus.AddAnalyticsDatabase(options);
         var streams = bus.AddCommerceStreams(configuration, options);
         foreach (var stream in StreamNames.All)
-            streams.TopicEndpoint<AnalyticsDbContext>(stream, ConsumerGroup, e => e.Consumer<EventCountsConsumer>());
+        {
+            streams.TopicEndpoint<AnalyticsDbContext>(stream, ConsumerGroup, e =>
+            {
+                // Counts are read by dashboards, not waited for by a shopper: a batch may wait a quarter of a second to
+                // fill, and a busy stream is counted in a few large transactions instead of many small ones.
+                e.BatchSize = configuration.GetValue<int?>("Commerce:Analytics:BatchSize") ?? 500;
+                e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Analytics:BatchTimeLimit") ?? TimeSpan.FromMilliseconds(250);
+                e.Consumer<EventCountsConsumer>();
+            });
+        }
         return bus;
     }
 }

@@ -27,7 +27,7 @@ public sealed class EmbeddedStreamBackend : IStreamBackend, IAsyncDisposable
     Task? _retention;
     int _disposed;
 
-    public EmbeddedStreamBackend(string path, TimeProvider clock, int tailEvents = 4096)
+    public EmbeddedStreamBackend(string path, TimeProvider clock, int tailEvents = 2048)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(tailEvents);
         _clock = clock;

@@ -45,6 +45,7 @@ public sealed partial class PartitionReaderLoop(
         var group = endpoint.ConsumerGroup;
         var stream = endpoint.Stream;
         var batchSize = endpoint.BatchSize ?? options.BatchSize;
+        var batchTimeLimit = endpoint.BatchTimeLimit ?? options.BatchTimeLimit;
         var checkpointEvents = endpoint.CheckpointEvents ?? options.CheckpointEvents;
         var checkpointInterval = endpoint.CheckpointInterval ?? options.CheckpointInterval;
         var stopping = _stop.Token;
@@ -64,6 +65,8 @@ public sealed partial class PartitionReaderLoop(
                 {
                     reader ??= await backend.OpenAsync(stream, partition, next, stopping);
                     var batch = await reader.ReadAsync(batchSize, options.ReadWait, stopping);
+                    if (batch.Count > 0 && batch.Count < batchSize && batchTimeLimit > TimeSpan.Zero)
+                        batch = await FillAsync(reader, batch, batchSize, batchTimeLimit, stopping);
                     if (batch.Count > 0)
                     {
                         if (!LeaseHeld())
@@ -115,6 +118,26 @@ public sealed partial class PartitionReaderLoop(
     }
 
     bool LeaseHeld() => clock.GetUtcNow().ToUnixTimeMilliseconds() < LeaseValidUntil;
+
+    // Reads more into a batch that is not full until it is or the time limit has passed since its first event was read.
+    async Task<IReadOnlyList<StreamEnvelope>> FillAsync(IPartitionReader reader, IReadOnlyList<StreamEnvelope> batch, int batchSize,
+        TimeSpan timeLimit, CancellationToken cancellationToken)
+    {
+        var events = new List<StreamEnvelope>(batch);
+        var until = clock.GetUtcNow() + timeLimit;
+        while (events.Count < batchSize)
+        {
+            var left = until - clock.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+                break;
+            var more = await reader.ReadAsync(batchSize - events.Count, left, cancellationToken);
+            if (more.Count == 0)
+                break;
+            events.AddRange(more);
+        }
+
+        return events;
+    }
 
     // Returns the events handled: the batch, and on SQLite what arrived while the loop waited for its write turn.
     async Task<IReadOnlyList<StreamEnvelope>> HandleAsync(IPartitionReader reader, IReadOnlyList<StreamEnvelope> batch, int batchSize,

@@ -5,44 +5,39 @@ namespace GlobalCommerce.Platform.Streams;
 
 // For consumers whose effect is not naturally idempotent (a counter): the events of a batch this group has not applied
 // before, each recorded in the caller's transaction (begun before the call) so the record commits with the effect. A
-// copy read again after a crash, or produced again by a relay, is left out. Two hosts racing on one partition during a
-// lease hand-over collide on the primary key here, before either has applied anything; the loser's batch is retried and
-// then filtered. The rows are written with one statement whose text does not depend on the batch (one array parameter),
-// not as tracked entities: a counting group writes one per event.
+// copy read again after a crash, or produced again by a relay, is left out. One statement does both: it inserts the
+// batch's event ids, skipping those already there (ON CONFLICT DO NOTHING), and returns the ones it inserted, which are
+// the fresh events. Two hosts racing on one partition during a lease hand-over meet at the primary key: the second
+// waits for the first's transaction and then finds the ids taken (PostgreSQL), or waits its turn at the file (SQLite);
+// either way an event is counted by one of them. The statement's text does not depend on the batch (one array parameter).
 public static class StreamInbox
 {
     public static async Task<IReadOnlyList<StreamContext<T>>> FirstSeenAsync<T>(DbContext db, StreamBatch<T> batch, TimeProvider clock)
         where T : class
     {
         var ids = batch.Select(e => e.EventId).Distinct().ToList();
-        var group = batch.ConsumerGroup;
-        var seen = await db.Set<StreamInboxEntry>().AsNoTracking()
-            .Where(e => e.ConsumerGroup == group && ids.Contains(e.EventId))
-            .Select(e => e.EventId)
-            .ToListAsync(batch.CancellationToken);
-        var known = seen.ToHashSet();
-        var fresh = new List<StreamContext<T>>();
-        var added = new List<Guid>();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var inserted = (await RecordAsync(db, batch.ConsumerGroup, ids, now).ToListAsync(batch.CancellationToken)).ToHashSet();
+        var fresh = new List<StreamContext<T>>(inserted.Count);
         foreach (var context in batch)
         {
-            if (!known.Add(context.EventId))
-                continue;
-            added.Add(context.EventId);
-            fresh.Add(context);
+            // Remove: a copy later in the same batch is not fresh.
+            if (inserted.Remove(context.EventId))
+                fresh.Add(context);
         }
 
-        if (added.Count > 0)
-            await RecordAsync(db, group, added, clock.GetUtcNow().ToUnixTimeMilliseconds(), batch.CancellationToken);
         return fresh;
     }
 
-    static Task RecordAsync(DbContext db, string group, List<Guid> ids, long now, CancellationToken cancellationToken) =>
+    static IQueryable<Guid> RecordAsync(DbContext db, string group, List<Guid> ids, long now) =>
         db.Database.IsNpgsql()
-            ? db.Database.ExecuteSqlRawAsync("""
+            ? db.Database.SqlQueryRaw<Guid>("""
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, id, {2} FROM unnest({1}) AS id
-                """, [group, ids.ToArray(), now], cancellationToken)
-            // The ids go in as one JSON array.
-            : db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, value, {2} FROM json_each({1})
-                """, [group, JsonSerializer.Serialize(ids.Select(Persistence.SqliteValues.Guid)), now], cancellationToken);
+                ON CONFLICT DO NOTHING RETURNING "EventId" AS "Value"
+                """, group, ids.ToArray(), now)
+            // The ids go in as one JSON array. "WHERE true" tells SQLite's parser the ON CONFLICT is the upsert's.
+            : db.Database.SqlQueryRaw<Guid>("""
+                INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, value, {2} FROM json_each({1}) WHERE true
+                ON CONFLICT DO NOTHING RETURNING "EventId" AS "Value"
+                """, group, JsonSerializer.Serialize(ids.Select(Persistence.SqliteValues.Guid)), now);
 }

@@ -13,6 +13,11 @@ public sealed class StreamOptions
     // Events handed to a consumer group's handlers at once, per partition.
     public int BatchSize { get; set; } = 100;
 
+    // How long a batch that is not full may wait for more events before it is handed over (MassTransit's batch
+    // TimeLimit). Zero: handed over with whatever the read found, the lowest latency. A group whose cost is per batch
+    // (one transaction, whatever its size) and whose readers are not waiting for it sets it per endpoint.
+    public TimeSpan BatchTimeLimit { get; set; } = TimeSpan.Zero;
+
     // How long a reader waits for the first event of a batch before it looks at its lease and checkpoint again.
     public TimeSpan ReadWait { get; set; } = TimeSpan.FromMilliseconds(500);
 
@@ -43,7 +48,7 @@ public sealed class StreamOptions
 
     // The embedded backend keeps each partition's newest events in memory as well (at most this many per partition), so
     // the consumer groups that keep up with a partition read them from there instead of the file; 0 turns it off.
-    public int EmbeddedTailEvents { get; set; } = 4096;
+    public int EmbeddedTailEvents { get; set; } = 2048;
 
     // RabbitMQ stream queues: the broker (defaults to Commerce:RabbitMqUrl).
     public string? RabbitMqUrl { get; set; }

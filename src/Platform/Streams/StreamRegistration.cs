@@ -63,6 +63,8 @@ public sealed class TopicEndpointConfigurator(string stream, string consumerGrou
 
     public int? BatchSize { get; set; }
 
+    public TimeSpan? BatchTimeLimit { get; set; }
+
     public int? CheckpointEvents { get; set; }
 
     public TimeSpan? CheckpointInterval { get; set; }
