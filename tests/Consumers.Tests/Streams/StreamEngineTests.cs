@@ -107,6 +107,26 @@ public sealed class StreamEngineTests
     }
 
     [Fact]
+    public async Task A_batch_under_its_size_waits_within_its_time_limit_for_more_events_and_goes_when_full()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Sqlite);
+        await using var host = await StreamTestHost.StartAsync(options, StreamsFile(options), ["ledger"], batchSize: 10,
+            batchTimeLimit: TimeSpan.FromMinutes(1));
+
+        // One account, one partition: 3 events, then 7 more in another transaction.
+        await host.ProduceAsync(Enumerable.Range(0, 3).Select(i => new LedgerEvent("acct-fill", i)));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(0, await host.DeliveriesAsync("ledger"));
+        await host.ProduceAsync(Enumerable.Range(3, 7).Select(i => new LedgerEvent("acct-fill", i)));
+
+        // Handed over as soon as it is full, not when the minute is up.
+        var entries = await host.WaitForEntriesAsync("ledger", 10, TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(0, 10), entries.Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Repeat(10, 10), await host.BatchSizesAsync("ledger"));
+        await TestDatabases.DropAsync(host.Services, options);
+    }
+
+    [Fact]
     public async Task Two_hosts_share_the_partitions_and_one_takes_over_when_the_other_stops()
     {
         var options = TestDatabases.For(DatabaseProvider.Sqlite);

@@ -51,6 +51,9 @@ public class LedgerDelivery
     public required string ConsumerGroup { get; set; }
 
     public Guid EventId { get; set; }
+
+    // The size of the batch the event came in.
+    public int BatchSize { get; set; }
 }
 
 public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : IStreamBatchConsumer<LedgerEvent>
@@ -59,7 +62,7 @@ public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : ISt
     {
         await using var transaction = await db.Database.BeginTransactionAsync(batch.CancellationToken);
         foreach (var context in batch)
-            db.Deliveries.Add(new LedgerDelivery { ConsumerGroup = batch.ConsumerGroup, EventId = context.EventId });
+            db.Deliveries.Add(new LedgerDelivery { ConsumerGroup = batch.ConsumerGroup, EventId = context.EventId, BatchSize = batch.Count });
         foreach (var context in await StreamInbox.FirstSeenAsync(db, batch, clock))
         {
             db.Entries.Add(new LedgerEntry
@@ -89,7 +92,7 @@ public sealed class StreamTestHost : IAsyncDisposable
     public StreamHost Streams => _host.Services.GetRequiredService<StreamHost>();
 
     public static async Task<StreamTestHost> StartAsync(CommerceOptions options, string streamsFile, IEnumerable<string> groups,
-        int checkpointEvents = 1000, TimeSpan? leaseDuration = null)
+        int checkpointEvents = 1000, TimeSpan? leaseDuration = null, int batchSize = 50, TimeSpan? batchTimeLimit = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -99,7 +102,8 @@ public sealed class StreamTestHost : IAsyncDisposable
             ["Commerce:Streams:CheckpointEvents"] = checkpointEvents.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Commerce:Streams:LeaseDuration"] = (leaseDuration ?? TimeSpan.FromSeconds(3)).ToString(),
             ["Commerce:Streams:ReadWait"] = "00:00:00.200",
-            ["Commerce:Streams:BatchSize"] = "50",
+            ["Commerce:Streams:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Commerce:Streams:BatchTimeLimit"] = (batchTimeLimit ?? TimeSpan.Zero).ToString(),
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddDomainDbContext<LedgerDbContext>(options, "ledger");
@@ -143,6 +147,13 @@ public sealed class StreamTestHost : IAsyncDisposable
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
         return await db.Deliveries.CountAsync(e => e.ConsumerGroup == group);
+    }
+
+    public async Task<List<int>> BatchSizesAsync(string group)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        return await db.Deliveries.Where(e => e.ConsumerGroup == group).OrderBy(e => e.Id).Select(e => e.BatchSize).ToListAsync();
     }
 
     public async Task<List<LedgerEntry>> WaitForEntriesAsync(string group, int count, TimeSpan? timeout = null)
