@@ -21,23 +21,28 @@ public sealed class EmbeddedStreamBackendTests : IDisposable
     [Fact]
     public async Task A_reader_behind_the_tail_reads_the_file_then_the_tail_and_gets_every_event_once_in_order()
     {
-        await using var backend = new EmbeddedStreamBackend(File, _clock, tailEvents: 8);
-        await backend.EnsureStreamsAsync(Streams, CancellationToken.None);
-        // One key: one partition, 30 events in 3 writes; the tail keeps the last 8.
+        var partition = EmbeddedStreamBackend.PartitionOf("account-1", 2);
         var produced = new List<StreamRecord>();
-        for (var write = 0; write < 3; write++)
+        List<StreamEnvelope> fromTailAndFile;
+        await using (var backend = new EmbeddedStreamBackend(File, _clock, tailEvents: 8))
         {
-            var records = Enumerable.Range(write * 10, 10).Select(i => Record("account-1", i)).ToList();
-            await backend.ProduceAsync(records, CancellationToken.None);
-            produced.AddRange(records);
+            await backend.EnsureStreamsAsync(Streams, CancellationToken.None);
+            // One key: one partition, 30 events in 3 writes; the tail keeps the last 8.
+            for (var write = 0; write < 3; write++)
+            {
+                var records = Enumerable.Range(write * 10, 10).Select(i => Record("account-1", i)).ToList();
+                await backend.ProduceAsync(records, CancellationToken.None);
+                produced.AddRange(records);
+            }
+
+            fromTailAndFile = await ReadAllAsync(backend, partition, batch: 7, expected: 30);
         }
 
-        var partition = EmbeddedStreamBackend.PartitionOf("account-1", 2);
-        var fromTailAndFile = await ReadAllAsync(backend, partition, batch: 7, expected: 30);
         Assert.Equal(produced.Select(r => r.EventId), fromTailAndFile.Select(e => e.EventId));
         Assert.True(fromTailAndFile.Zip(fromTailAndFile.Skip(1)).All(p => p.First.Offset < p.Second.Offset));
 
-        // What the file alone gives: the same events, offsets, bodies, keys, types, timestamps and trace parents.
+        // What the file alone gives (the process's backends of the file are gone, so no tail is shared): the same events,
+        // offsets, bodies, keys, types, timestamps and trace parents.
         await using var fileOnly = new EmbeddedStreamBackend(File, _clock, tailEvents: 0);
         await fileOnly.EnsureStreamsAsync(Streams, CancellationToken.None);
         await using var fileReader = await fileOnly.OpenAsync(Stream, partition, null, CancellationToken.None);
@@ -112,18 +117,21 @@ public sealed class EmbeddedStreamBackendTests : IDisposable
     [Fact]
     public async Task Retention_removes_old_events_from_the_tail_as_from_the_file()
     {
-        await using var backend = new EmbeddedStreamBackend(File, _clock, tailEvents: 64);
-        await backend.EnsureStreamsAsync(Streams, CancellationToken.None);
         var partition = EmbeddedStreamBackend.PartitionOf("account-4", 2);
-        var old = Enumerable.Range(0, 3).Select(i => Record("account-4", i, _clock.GetUtcNow() - TimeSpan.FromHours(2))).ToList();
         var recent = Enumerable.Range(3, 3).Select(i => Record("account-4", i, _clock.GetUtcNow())).ToList();
-        // Timestamps need not follow offsets: an old one after a recent one.
-        await backend.ProduceAsync([old[0], recent[0], old[1], recent[1], old[2], recent[2]], CancellationToken.None);
+        await using (var backend = new EmbeddedStreamBackend(File, _clock, tailEvents: 64))
+        {
+            await backend.EnsureStreamsAsync(Streams, CancellationToken.None);
+            var old = Enumerable.Range(0, 3).Select(i => Record("account-4", i, _clock.GetUtcNow() - TimeSpan.FromHours(2))).ToList();
+            // Timestamps need not follow offsets: an old one after a recent one.
+            await backend.ProduceAsync([old[0], recent[0], old[1], recent[1], old[2], recent[2]], CancellationToken.None);
 
-        await backend.DeleteExpiredAsync(CancellationToken.None);
+            await backend.DeleteExpiredAsync(CancellationToken.None);
 
-        var fromTail = await ReadAllAsync(backend, partition, batch: 10, expected: 3);
-        Assert.Equal(recent.Select(r => r.EventId), fromTail.Select(e => e.EventId));
+            var fromTail = await ReadAllAsync(backend, partition, batch: 10, expected: 3);
+            Assert.Equal(recent.Select(r => r.EventId), fromTail.Select(e => e.EventId));
+        }
+
         await using var fileOnly = new EmbeddedStreamBackend(File, _clock, tailEvents: 0);
         await fileOnly.EnsureStreamsAsync(Streams, CancellationToken.None);
         await using var fileReader = await fileOnly.OpenAsync(Stream, partition, null, CancellationToken.None);
