@@ -71,21 +71,10 @@ public sealed class StockOnInventoryUpdatedConsumer(
         }
 
         // The batch's warehouse rows in one statement; SaveChanges writes the products' totals and the stream rows.
-        await WarehouseRows.WriteAsync(db, ct);
+        await WarehouseStock.Rows.WriteAsync(db, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
     }
-
-    static readonly TrackedUpsert<WarehouseStock> WarehouseRows = new("warehouse_stock", ["ProductId", "Warehouse"],
-        new("ProductId", UpsertColumnKind.Guid, w => w.ProductId),
-        new("Warehouse", UpsertColumnKind.Text, w => w.Warehouse),
-        new("Quantity", UpsertColumnKind.Int, w => w.Quantity),
-        new("ReorderPoint", UpsertColumnKind.Int, w => w.ReorderPoint),
-        new("Version", UpsertColumnKind.Long, w => w.Version),
-        new("BelowReorderPoint", UpsertColumnKind.Bool, w => w.BelowReorderPoint),
-        new("VendorId", UpsertColumnKind.Guid, w => w.VendorId),
-        new("Sku", UpsertColumnKind.Text, w => w.Sku),
-        new("UpdatedAt", UpsertColumnKind.Time, w => w.UpdatedAt));
 
     static WarehouseStock NewRow(InventoryUpdated update, string warehouse, int quantity, DateTimeOffset now) => new()
     {

@@ -1,4 +1,5 @@
 using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Platform.Persistence;
 
 namespace GlobalCommerce.Consumers.Inventory;
 
@@ -31,6 +32,18 @@ public class WarehouseStock
     public required string Sku { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    // The set-based write of a batch's tracked rows (the inventory group's vendor updates): every column of the table.
+    public static readonly TrackedUpsert<WarehouseStock> Rows = new("warehouse_stock", ["ProductId", "Warehouse"],
+        new("ProductId", UpsertColumnKind.Guid, w => w.ProductId),
+        new("Warehouse", UpsertColumnKind.Text, w => w.Warehouse),
+        new("Quantity", UpsertColumnKind.Int, w => w.Quantity),
+        new("ReorderPoint", UpsertColumnKind.Int, w => w.ReorderPoint),
+        new("Version", UpsertColumnKind.Long, w => w.Version),
+        new("BelowReorderPoint", UpsertColumnKind.Bool, w => w.BelowReorderPoint),
+        new("VendorId", UpsertColumnKind.Guid, w => w.VendorId),
+        new("Sku", UpsertColumnKind.Text, w => w.Sku),
+        new("UpdatedAt", UpsertColumnKind.Time, w => w.UpdatedAt));
 
     // Records whether the row is below its reorder point now; true when that is news (it was not below before), i.e.
     // when a ReorderPointReached is due. A reorder point of 0 never triggers.

@@ -12,16 +12,7 @@ namespace GlobalCommerce.Consumers.Tests.Persistence;
 // with a column list that is not the model's.
 public class TrackedUpsertTests
 {
-    static readonly TrackedUpsert<WarehouseStock> Rows = new("warehouse_stock", ["ProductId", "Warehouse"],
-        new("ProductId", UpsertColumnKind.Guid, w => w.ProductId),
-        new("Warehouse", UpsertColumnKind.Text, w => w.Warehouse),
-        new("Quantity", UpsertColumnKind.Int, w => w.Quantity),
-        new("ReorderPoint", UpsertColumnKind.Int, w => w.ReorderPoint),
-        new("Version", UpsertColumnKind.Long, w => w.Version),
-        new("BelowReorderPoint", UpsertColumnKind.Bool, w => w.BelowReorderPoint),
-        new("VendorId", UpsertColumnKind.Guid, w => w.VendorId),
-        new("Sku", UpsertColumnKind.Text, w => w.Sku),
-        new("UpdatedAt", UpsertColumnKind.Time, w => w.UpdatedAt));
+    static TrackedUpsert<WarehouseStock> Rows => WarehouseStock.Rows;
 
     [Theory]
     [InlineData(DatabaseProvider.Postgres)]
