@@ -46,12 +46,15 @@ public sealed partial class StreamHost(
             return;
 
         var tasks = new List<Task>();
+        // An inbox record outlives its event on every stream by a day before it is removed (a relay's copy of an event
+        // carries the original's time, so it leaves the stream with it).
+        var inboxKeep = producer.Definitions.Select(d => d.Retention).DefaultIfEmpty(TimeSpan.FromDays(7)).Max() + TimeSpan.FromDays(1);
         foreach (var context in topology.OutboxContexts)
             tasks.Add(new StreamOutboxRelay(services, context, producer, options, clock, Owner, logger).RunAsync(stoppingToken));
         foreach (var endpoint in topology.Endpoints)
         {
             var runner = new ConsumerGroupRunner(services, endpoint, new StreamDispatcher(endpoint, topology), producer.Backend, options, clock,
-                Owner, logger);
+                Owner, logger, inboxKeep);
             _groups.Add(runner);
             tasks.Add(runner.RunAsync(stoppingToken));
         }
@@ -78,7 +81,8 @@ public sealed partial class ConsumerGroupRunner(
     StreamOptions options,
     TimeProvider clock,
     string owner,
-    ILogger logger)
+    ILogger logger,
+    TimeSpan inboxKeep)
 {
     readonly Dictionary<int, PartitionReaderLoop> _running = [];
 
@@ -98,6 +102,7 @@ public sealed partial class ConsumerGroupRunner(
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var tick = options.LeaseDuration / 3;
+        var nextPrune = clock.GetUtcNow() + options.InboxPruneInterval;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -111,6 +116,12 @@ public sealed partial class ConsumerGroupRunner(
                     LogBalanceFailed(logger, endpoint.ConsumerGroup, endpoint.Stream, exception);
                 }
 
+                if (clock.GetUtcNow() >= nextPrune)
+                {
+                    await PruneInboxAsync(stoppingToken);
+                    nextPrune = clock.GetUtcNow() + options.InboxPruneInterval;
+                }
+
                 await Task.Delay(tick, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -121,6 +132,34 @@ public sealed partial class ConsumerGroupRunner(
                 loops = _running.Values.ToList();
             await Task.WhenAll(loops.Select(l => l.StopAsync()));
             await LeaveQuietlyAsync();
+        }
+    }
+
+    // Every host running the group does this (idempotent deletes), in short statements, each in the database's write turn
+    // on SQLite; a failure waits for the next interval.
+    async Task PruneInboxAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var cutoff = clock.GetUtcNow() - inboxKeep;
+            var removed = 0;
+            for (var round = 0; round < 10; round++)
+            {
+                await using var scope = services.CreateAsyncScope();
+                var db = (DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext);
+                using var turn = await Persistence.SqliteWriteGate.EnterAsync(db, stoppingToken);
+                var deleted = await StreamInbox.PruneAsync(db, endpoint.ConsumerGroup, cutoff, options.InboxPruneBatchSize, stoppingToken);
+                removed += deleted;
+                if (deleted < options.InboxPruneBatchSize)
+                    break;
+            }
+
+            if (removed > 0)
+                LogInboxPruned(logger, endpoint.ConsumerGroup, removed, cutoff);
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogInboxPruneFailed(logger, endpoint.ConsumerGroup, exception);
         }
     }
 
@@ -232,4 +271,10 @@ public sealed partial class ConsumerGroupRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} reads {Stream} partition {Partition}")]
     static partial void LogAcquired(ILogger logger, string group, string stream, int partition);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group}: {Removed} inbox records of events received before {Cutoff} removed")]
+    static partial void LogInboxPruned(ILogger logger, string group, int removed, DateTimeOffset cutoff);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer group {Group}: inbox clean-up failed; tried again next interval")]
+    static partial void LogInboxPruneFailed(ILogger logger, string group, Exception exception);
 }

@@ -40,4 +40,17 @@ public static class StreamInbox
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, value, {2} FROM json_each({1}) WHERE true
                 ON CONFLICT DO NOTHING RETURNING "EventId" AS "Value"
                 """, group, JsonSerializer.Serialize(ids.Select(Persistence.SqliteValues.Guid)), now);
+
+    // The group's records of events that can no longer be read again: received before the cutoff (the longest retention
+    // of the streams and a margin ago), so both the event and any copy a relay produced have left every stream. At most
+    // `max` rows per call, oldest first, so a large backlog is removed in short transactions. Returns the rows removed.
+    public static Task<int> PruneAsync(DbContext db, string consumerGroup, DateTimeOffset cutoff, int max, CancellationToken cancellationToken)
+    {
+        var before = cutoff.ToUnixTimeMilliseconds();
+        return db.Set<StreamInboxEntry>()
+            .Where(e => e.ConsumerGroup == consumerGroup && e.ReceivedAt < before)
+            .OrderBy(e => e.ReceivedAt)
+            .Take(max)
+            .ExecuteDeleteAsync(cancellationToken);
+    }
 }

@@ -43,6 +43,12 @@ public sealed class StreamOptions
 
     public int RelayBatchSize { get; set; } = 500;
 
+    // How often a consumer group removes the inbox records (StreamInbox) of events no stream can hand out again:
+    // received longer ago than the longest stream retention plus a day. Up to InboxPruneBatchSize rows per statement.
+    public TimeSpan InboxPruneInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public int InboxPruneBatchSize { get; set; } = 5000;
+
     // The embedded backend's file (default: DataDirectory/streams.db).
     public string? EmbeddedPath { get; set; }
 

@@ -92,7 +92,8 @@ public sealed class StreamTestHost : IAsyncDisposable
     public StreamHost Streams => _host.Services.GetRequiredService<StreamHost>();
 
     public static async Task<StreamTestHost> StartAsync(CommerceOptions options, string streamsFile, IEnumerable<string> groups,
-        int checkpointEvents = 1000, TimeSpan? leaseDuration = null, int batchSize = 50, TimeSpan? batchTimeLimit = null)
+        int checkpointEvents = 1000, TimeSpan? leaseDuration = null, int batchSize = 50, TimeSpan? batchTimeLimit = null,
+        TimeSpan? inboxPruneInterval = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -104,6 +105,7 @@ public sealed class StreamTestHost : IAsyncDisposable
             ["Commerce:Streams:ReadWait"] = "00:00:00.200",
             ["Commerce:Streams:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Commerce:Streams:BatchTimeLimit"] = (batchTimeLimit ?? TimeSpan.Zero).ToString(),
+            ["Commerce:Streams:InboxPruneInterval"] = (inboxPruneInterval ?? TimeSpan.FromMinutes(10)).ToString(),
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddDomainDbContext<LedgerDbContext>(options, "ledger");
