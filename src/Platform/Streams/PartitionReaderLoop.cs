@@ -65,8 +65,8 @@ public sealed partial class PartitionReaderLoop(
                 {
                     reader ??= await backend.OpenAsync(stream, partition, next, stopping);
                     var batch = await reader.ReadAsync(batchSize, options.ReadWait, stopping);
-                    if (batch.Count > 0 && batch.Count < batchSize && batchTimeLimit > TimeSpan.Zero)
-                        batch = await FillAsync(reader, batch, batchSize, batchTimeLimit, stopping);
+                    if (batch.Count > 0 && batchTimeLimit > TimeSpan.Zero)
+                        batch = await ReadMoreAsync(reader, batch, batchSize, batchTimeLimit, stopping);
                     if (batch.Count > 0)
                     {
                         if (!LeaseHeld())
@@ -119,21 +119,23 @@ public sealed partial class PartitionReaderLoop(
 
     bool LeaseHeld() => clock.GetUtcNow().ToUnixTimeMilliseconds() < LeaseValidUntil;
 
-    // Reads more into a batch that is not full until it is or the time limit has passed since its first event was read.
-    async Task<IReadOnlyList<StreamEnvelope>> FillAsync(IPartitionReader reader, IReadOnlyList<StreamEnvelope> batch, int batchSize,
-        TimeSpan timeLimit, CancellationToken cancellationToken)
+    // Reads more into a batch that is not full, until it is or `wait` has passed; a zero wait takes only what is there.
+    async Task<IReadOnlyList<StreamEnvelope>> ReadMoreAsync(IPartitionReader reader, IReadOnlyList<StreamEnvelope> batch, int batchSize,
+        TimeSpan wait, CancellationToken cancellationToken)
     {
+        if (batch.Count >= batchSize)
+            return batch;
         var events = new List<StreamEnvelope>(batch);
-        var until = clock.GetUtcNow() + timeLimit;
+        var until = clock.GetUtcNow() + wait;
         while (events.Count < batchSize)
         {
             var left = until - clock.GetUtcNow();
-            if (left <= TimeSpan.Zero)
-                break;
-            var more = await reader.ReadAsync(batchSize - events.Count, left, cancellationToken);
+            var more = await reader.ReadAsync(batchSize - events.Count, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
             if (more.Count == 0)
                 break;
             events.AddRange(more);
+            if (left <= TimeSpan.Zero)
+                break;
         }
 
         return events;
@@ -152,12 +154,8 @@ public sealed partial class PartitionReaderLoop(
         // takes what came in the meantime (without waiting for more), so a busy group writes fewer, fuller batches
         // instead of falling behind one small batch per turn.
         using var turn = await SqliteWriteGate.EnterAsync((DbContext)scope.ServiceProvider.GetRequiredService(endpoint.DatabaseContext), cancellationToken);
-        if (turn is not null && batch.Count < batchSize)
-        {
-            var more = await reader.ReadAsync(batchSize - batch.Count, TimeSpan.Zero, cancellationToken);
-            if (more.Count > 0)
-                batch = [.. batch, .. more];
-        }
+        if (turn is not null)
+            batch = await ReadMoreAsync(reader, batch, batchSize, TimeSpan.Zero, cancellationToken);
 
         await dispatcher.DispatchAsync(scope.ServiceProvider, batch, cancellationToken);
         return batch;

@@ -51,10 +51,12 @@ public sealed partial class StreamHost(
         var inboxKeep = producer.Definitions.Select(d => d.Retention).DefaultIfEmpty(TimeSpan.FromDays(7)).Max() + TimeSpan.FromDays(1);
         foreach (var context in topology.OutboxContexts)
             tasks.Add(new StreamOutboxRelay(services, context, producer, options, clock, Owner, logger).RunAsync(stoppingToken));
+        // A group's inbox is one table in its database, whichever streams it reads: one of its runners here prunes it.
+        var pruners = topology.Endpoints.DistinctBy(e => (e.ConsumerGroup, e.DatabaseContext)).ToHashSet();
         foreach (var endpoint in topology.Endpoints)
         {
             var runner = new ConsumerGroupRunner(services, endpoint, new StreamDispatcher(endpoint, topology), producer.Backend, options, clock,
-                Owner, logger, inboxKeep);
+                Owner, logger, pruners.Contains(endpoint) ? inboxKeep : null);
             _groups.Add(runner);
             tasks.Add(runner.RunAsync(stoppingToken));
         }
@@ -82,7 +84,7 @@ public sealed partial class ConsumerGroupRunner(
     TimeProvider clock,
     string owner,
     ILogger logger,
-    TimeSpan inboxKeep)
+    TimeSpan? inboxKeep)
 {
     readonly Dictionary<int, PartitionReaderLoop> _running = [];
 
@@ -116,7 +118,7 @@ public sealed partial class ConsumerGroupRunner(
                     LogBalanceFailed(logger, endpoint.ConsumerGroup, endpoint.Stream, exception);
                 }
 
-                if (clock.GetUtcNow() >= nextPrune)
+                if (inboxKeep is not null && clock.GetUtcNow() >= nextPrune)
                 {
                     await PruneInboxAsync(stoppingToken);
                     nextPrune = clock.GetUtcNow() + options.InboxPruneInterval;
@@ -135,13 +137,13 @@ public sealed partial class ConsumerGroupRunner(
         }
     }
 
-    // Every host running the group does this (idempotent deletes), in short statements, each in the database's write turn
-    // on SQLite; a failure waits for the next interval.
+    // One runner per group and database in each host does this (idempotent deletes), in short statements, each in the
+    // database's write turn on SQLite; a failure waits for the next interval.
     async Task PruneInboxAsync(CancellationToken stoppingToken)
     {
         try
         {
-            var cutoff = clock.GetUtcNow() - inboxKeep;
+            var cutoff = clock.GetUtcNow() - inboxKeep!.Value;
             var removed = 0;
             for (var round = 0; round < 10; round++)
             {

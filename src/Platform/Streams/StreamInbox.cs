@@ -17,7 +17,7 @@ public static class StreamInbox
     {
         var ids = batch.Select(e => e.EventId).Distinct().ToList();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var inserted = (await RecordAsync(db, batch.ConsumerGroup, ids, now).ToListAsync(batch.CancellationToken)).ToHashSet();
+        var inserted = (await Record(db, batch.ConsumerGroup, ids, now).ToListAsync(batch.CancellationToken)).ToHashSet();
         var fresh = new List<StreamContext<T>>(inserted.Count);
         foreach (var context in batch)
         {
@@ -29,7 +29,7 @@ public static class StreamInbox
         return fresh;
     }
 
-    static IQueryable<Guid> RecordAsync(DbContext db, string group, List<Guid> ids, long now) =>
+    static IQueryable<Guid> Record(DbContext db, string group, List<Guid> ids, long now) =>
         db.Database.IsNpgsql()
             ? db.Database.SqlQueryRaw<Guid>("""
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, id, {2} FROM unnest({1}) AS id
