@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
@@ -9,6 +9,7 @@ using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Orders;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
@@ -234,7 +235,7 @@ public static class OrderEndpoints
         var address = request.ShippingAddress!;
         return new SubmitOrder
         {
-            OrderId = NewId.NextGuid(),
+            OrderId = TimeOrderedId.New(),
             CustomerId = customerId,
             CustomerEmail = customerEmail,
             Lines = lines,

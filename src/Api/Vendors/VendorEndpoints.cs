@@ -4,6 +4,7 @@ using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Identity;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Vendors;
+using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.OpenApi;
@@ -77,7 +78,7 @@ public static class VendorEndpoints
                 title: "Send CSV or JSON", detail: $"The body must be {CsvMediaType} (with a header row) or application/json (an array of rows).");
         }
 
-        var uploadId = NewId.NextGuid();
+        var uploadId = TimeOrderedId.New();
         var path = spool.PathOf(uploadId, format.Value);
         var queued = false;
         try

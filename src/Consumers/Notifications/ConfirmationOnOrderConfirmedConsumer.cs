@@ -1,6 +1,7 @@
 using System.Globalization;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,7 +19,7 @@ public sealed class ConfirmationOnOrderConfirmedConsumer(NotificationsDbContext 
 
         db.OutboundMessages.Add(new OutboundMessage
         {
-            Id = NewId.NextGuid(),
+            Id = TimeOrderedId.New(),
             SubjectId = order.OrderId,
             Kind = NotificationKinds.OrderConfirmation,
             Channel = NotificationKinds.Email,

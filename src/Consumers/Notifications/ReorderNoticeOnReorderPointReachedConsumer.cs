@@ -1,5 +1,6 @@
 using System.Globalization;
 using GlobalCommerce.Contracts.Inventory;
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Platform.Streams;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -26,7 +27,7 @@ public sealed class ReorderNoticeOnReorderPointReachedConsumer(NotificationsDbCo
             var alert = context.Message;
             db.OutboundMessages.Add(new OutboundMessage
             {
-                Id = NewId.NextGuid(),
+                Id = TimeOrderedId.New(),
                 SubjectId = context.EventId,
                 Kind = NotificationKinds.ReorderAlert,
                 Channel = NotificationKinds.Email,

@@ -1,5 +1,6 @@
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Orders;
+using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,7 +24,7 @@ public sealed class ShipmentNoticeOnOrderCompletedConsumer(NotificationsDbContex
 
         db.OutboundMessages.Add(new OutboundMessage
         {
-            Id = NewId.NextGuid(),
+            Id = TimeOrderedId.New(),
             SubjectId = order.OrderId,
             Kind = NotificationKinds.ShipmentNotice,
             Channel = NotificationKinds.Email,

@@ -44,10 +44,9 @@ public sealed class TopicProducer<T>(StreamTopology topology, IStreamTransaction
         ArgumentNullException.ThrowIfNull(message);
         ArgumentException.ThrowIfNullOrEmpty(partitionKey);
         var stream = topology.StreamOf(typeof(T));
-        // Time-ordered as both databases sort Guids (text on SQLite, bytes on PostgreSQL): every consumer group's inbox
-        // key (group, event id) then grows at its end. NextGuid's layout sorts by time only on SQL Server; elsewhere its
-        // ids land on random index pages, and a batch of 500 inbox rows dirtied hundreds of pages (StreamEventIdTests).
-        var eventId = MassTransit.NewId.NextSequentialGuid();
+        // Time-ordered: every consumer group's inbox key (group, event id) grows at its end; with scattered ids a batch of
+        // 500 inbox rows dirtied hundreds of pages (StreamEventIdTests).
+        var eventId = Persistence.TimeOrderedId.New();
         var now = clock.GetUtcNow();
         var trace = Activity.Current?.Id;
         if (transaction.Enlisted is { } db)

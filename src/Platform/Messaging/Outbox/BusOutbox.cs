@@ -18,7 +18,7 @@ public sealed class BusOutbox<TDbContext>(TDbContext db, OutboxDelivery<TDbConte
     public Guid Send<T>(Uri destination, T message)
         where T : class
     {
-        var messageId = NewId.NextGuid();
+        var messageId = Persistence.TimeOrderedId.New();
         var stored = new BusOutboxMessage
         {
             MessageId = messageId,

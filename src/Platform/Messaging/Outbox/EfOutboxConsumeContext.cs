@@ -52,8 +52,10 @@ public sealed class EfOutboxConsumeContext<TMessage>(
 
     public override Task AddSend<T>(SendContext<T> context)
     {
-        if (context.MessageId is not { } messageId)
-            throw new MessageException(typeof(T), "The SendContext MessageId must be present");
+        // The receivers' inbox key (message id, consumer) then grows at its end (TimeOrderedId). Set before the body is
+        // serialized, so the envelope and the transport carry the same id.
+        context.MessageId = Persistence.TimeOrderedId.New();
+        var messageId = context.MessageId.Value;
 
         var now = clock.GetUtcNow().UtcDateTime;
         var message = new OutboxMessage
