@@ -13,7 +13,11 @@ public static class DomainDatabases
         where TContext : DbContext
     {
         var connectionString = ConnectionString(options, domain);
-        services.AddDbContext<TContext>(db => Configure(db, options.DatabaseProvider, connectionString));
+        // Pooled: every consumed message, stream batch and request takes a context, and building one (its options, its
+        // internal services, the model lookup) was about 6 % of the embedded default's CPU per order. A pooled context is
+        // reset on return (change tracker, AutoSavepointsEnabled and the other per-use settings); ours keep no state of
+        // their own.
+        services.AddDbContextPool<TContext>(db => Configure(db, options.DatabaseProvider, connectionString));
         services.AddSingleton(new DomainDatabase(typeof(TContext), domain, options.DatabaseProvider, connectionString));
         return services;
     }
