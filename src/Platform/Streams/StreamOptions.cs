@@ -43,6 +43,12 @@ public sealed class StreamOptions
 
     public int RelayBatchSize { get; set; } = 500;
 
+    // After a commit wakes it, the relay waits this long before it reads, so the events of the transactions committed
+    // meanwhile go in the same hand-over (Kafka's linger.ms). Without it an order's six lifecycle facts, each committed
+    // by its own transaction, were six reads, six produces and six deletes: a commit in the domain database and one on
+    // the embedded stream file each. Zero: read at once.
+    public TimeSpan RelayLinger { get; set; } = TimeSpan.FromMilliseconds(50);
+
     // How often a consumer group removes the inbox records (StreamInbox) of events no stream can hand out again:
     // received longer ago than the longest stream retention plus a day. Up to InboxPruneBatchSize rows per statement.
     public TimeSpan InboxPruneInterval { get; set; } = TimeSpan.FromMinutes(10);

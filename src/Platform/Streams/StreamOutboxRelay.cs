@@ -56,7 +56,8 @@ public sealed partial class StreamOutboxRelay(
                 if (moved < options.RelayBatchSize)
                 {
                     var wait = leaseValidUntil > 0 ? options.RelayPollInterval : options.LeaseDuration / 3;
-                    await wakeup.WaitAsync(wait, stoppingToken);
+                    if (await wakeup.WaitAsync(wait, stoppingToken) && options.RelayLinger > TimeSpan.Zero)
+                        await Task.Delay(options.RelayLinger, clock, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -93,7 +93,7 @@ public sealed class StreamTestHost : IAsyncDisposable
 
     public static async Task<StreamTestHost> StartAsync(CommerceOptions options, string streamsFile, IEnumerable<string> groups,
         int checkpointEvents = 1000, TimeSpan? leaseDuration = null, int batchSize = 50, TimeSpan? batchTimeLimit = null,
-        TimeSpan? inboxPruneInterval = null)
+        TimeSpan? inboxPruneInterval = null, TimeSpan? relayLinger = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -106,6 +106,7 @@ public sealed class StreamTestHost : IAsyncDisposable
             ["Commerce:Streams:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Commerce:Streams:BatchTimeLimit"] = (batchTimeLimit ?? TimeSpan.Zero).ToString(),
             ["Commerce:Streams:InboxPruneInterval"] = (inboxPruneInterval ?? TimeSpan.FromMinutes(10)).ToString(),
+            ["Commerce:Streams:RelayLinger"] = (relayLinger ?? TimeSpan.FromMilliseconds(50)).ToString(),
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddDomainDbContext<LedgerDbContext>(options, "ledger");
@@ -114,6 +115,7 @@ public sealed class StreamTestHost : IAsyncDisposable
             .Outbox<LedgerDbContext>();
         foreach (var group in groups)
             streams.TopicEndpoint<LedgerDbContext>(StreamNames.OrderEvents, group, e => e.Consumer<LedgerConsumer>());
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await TestDatabases.CreateAsync(host.Services);
         await host.StartAsync();
