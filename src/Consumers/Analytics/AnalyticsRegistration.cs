@@ -27,10 +27,10 @@ public static class AnalyticsRegistration
         {
             streams.TopicEndpoint<AnalyticsDbContext>(stream, ConsumerGroup, e =>
             {
-                // Counts are read by dashboards, not waited for by a shopper: a batch may wait a second to
+                // Counts are read by dashboards, not waited for by a shopper: a batch may wait a quarter of a second to
                 // fill, and a busy stream is counted in a few large transactions instead of many small ones.
                 e.BatchSize = configuration.GetValue<int?>("Commerce:Analytics:BatchSize") ?? 500;
-                e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Analytics:BatchTimeLimit") ?? TimeSpan.FromSeconds(1);
+                e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Analytics:BatchTimeLimit") ?? TimeSpan.FromMilliseconds(250);
                 e.Consumer<EventCountsConsumer>();
             });
         }
