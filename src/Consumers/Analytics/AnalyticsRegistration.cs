@@ -31,6 +31,9 @@ public static class AnalyticsRegistration
                 // fill, and a busy stream is counted in a few large transactions instead of many small ones.
                 e.BatchSize = configuration.GetValue<int?>("Commerce:Analytics:BatchSize") ?? 500;
                 e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Analytics:BatchTimeLimit") ?? TimeSpan.FromMilliseconds(250);
+                // Counting does not depend on the order between types: a batch is one transaction per type present, not
+                // one per run of a type (an order's facts interleave with the next order's, so runs were one or two long).
+                e.RunPerMessageType = true;
                 e.Consumer<EventCountsConsumer>();
             });
         }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GlobalCommerce.Platform.Streams;
 
-// Hands a partition's batch to one consumer group's consumers: consecutive events of one type form a run; a batch
-// consumer gets the run at once, a per-event consumer each event in order. Event types the group has no consumer for
+// Hands a partition's batch to one consumer group's consumers: consecutive events of one type form a run (or, for a
+// group that sets RunPerMessageType, all of a type's events); a batch consumer gets the run at once, a per-event
+// consumer each event in order. Event types the group has no consumer for
 // are passed over (and checkpointed past).
 public sealed class StreamDispatcher
 {
@@ -13,10 +14,12 @@ public sealed class StreamDispatcher
 
     readonly Dictionary<string, (Type MessageType, List<Handler> Handlers)> _handlers = new(StringComparer.Ordinal);
     readonly string _group;
+    readonly bool _runPerMessageType;
 
     public StreamDispatcher(TopicEndpointConfigurator endpoint, StreamTopology topology)
     {
         _group = endpoint.ConsumerGroup;
+        _runPerMessageType = endpoint.RunPerMessageType;
         foreach (var consumer in endpoint.Consumers)
         {
             foreach (var contract in consumer.GetInterfaces().Where(i => i.IsGenericType))
@@ -56,6 +59,8 @@ public sealed class StreamDispatcher
 
     public async Task DispatchAsync(IServiceProvider services, IReadOnlyList<StreamEnvelope> batch, CancellationToken cancellationToken)
     {
+        if (_runPerMessageType)
+            batch = ByMessageType(batch);
         var start = 0;
         while (start < batch.Count)
         {
@@ -75,6 +80,31 @@ public sealed class StreamDispatcher
 
             start = end;
         }
+    }
+
+    // The batch with each type's events together, types in the order of their first event, events in offset order.
+    static IReadOnlyList<StreamEnvelope> ByMessageType(IReadOnlyList<StreamEnvelope> batch)
+    {
+        var types = new List<string>(4);
+        foreach (var envelope in batch)
+        {
+            if (!types.Contains(envelope.MessageType))
+                types.Add(envelope.MessageType);
+        }
+
+        if (types.Count < 2)
+            return batch;
+        var ordered = new List<StreamEnvelope>(batch.Count);
+        foreach (var type in types)
+        {
+            foreach (var envelope in batch)
+            {
+                if (envelope.MessageType == type)
+                    ordered.Add(envelope);
+            }
+        }
+
+        return ordered;
     }
 
     // One span per run, a child of the first event's producer and linked to every other one's.

@@ -65,6 +65,12 @@ public sealed class TopicEndpointConfigurator(string stream, string consumerGrou
 
     public TimeSpan? BatchTimeLimit { get; set; }
 
+    // By default a batch is handed over in runs of consecutive events of one type, so a key's events reach the consumers
+    // in the order they were produced whatever their types. A group whose consumers do not depend on the order between
+    // events of different types (counting, say) sets this: each type's events of the batch come as one run, in their
+    // order, and a batch consumer takes one transaction per type instead of one per run.
+    public bool RunPerMessageType { get; set; }
+
     public int? CheckpointEvents { get; set; }
 
     public TimeSpan? CheckpointInterval { get; set; }
