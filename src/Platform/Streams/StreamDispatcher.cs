@@ -82,30 +82,10 @@ public sealed class StreamDispatcher
         }
     }
 
-    // The batch with each type's events together, types in the order of their first event, events in offset order.
-    static IReadOnlyList<StreamEnvelope> ByMessageType(IReadOnlyList<StreamEnvelope> batch)
-    {
-        var types = new List<string>(4);
-        foreach (var envelope in batch)
-        {
-            if (!types.Contains(envelope.MessageType))
-                types.Add(envelope.MessageType);
-        }
-
-        if (types.Count < 2)
-            return batch;
-        var ordered = new List<StreamEnvelope>(batch.Count);
-        foreach (var type in types)
-        {
-            foreach (var envelope in batch)
-            {
-                if (envelope.MessageType == type)
-                    ordered.Add(envelope);
-            }
-        }
-
-        return ordered;
-    }
+    // The batch with each type's events together, types in the order of their first event, events in offset order
+    // (GroupBy keeps both orders).
+    static IReadOnlyList<StreamEnvelope> ByMessageType(IReadOnlyList<StreamEnvelope> batch) =>
+        batch.GroupBy(e => e.MessageType, StringComparer.Ordinal).SelectMany(type => type).ToList();
 
     // One span per run, a child of the first event's producer and linked to every other one's.
     Activity? StartProcess(IReadOnlyList<StreamEnvelope> run)
