@@ -18,6 +18,7 @@ builder.Services.AddCommerceHttp();
 builder.Services.AddCommerceOpenApi();
 builder.Services.AddCommerceIdentity(builder.Configuration, options);
 builder.Services.AddCatalog(builder.Configuration, options);
+builder.Services.AddSearchApi(builder.Configuration, options);
 builder.Services.AddOrders(builder.Configuration, options);
 builder.Services.AddVendorUploads(builder.Configuration, options);
 builder.Services.AddErasure(options, builder.Configuration);
@@ -31,7 +32,7 @@ builder.Services.AddCommerceBus(options, bus =>
 });
 
 var app = builder.Build();
-if (await AdminCommand.TryRunAsync(app, args))
+if (await AdminCommand.TryRunAsync(app, args) || await ReindexCommand.TryRunAsync(app, args))
     return;
 app.UseCommerceHttp();
 app.UseCommerceIdentity();
@@ -39,6 +40,8 @@ app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();
 app.MapIdentity();
 app.MapProducts();
+app.MapProductWrites();
+app.MapSearch();
 app.MapOrders();
 app.MapVendors();
 app.MapAnalytics();

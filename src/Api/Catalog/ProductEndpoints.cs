@@ -50,10 +50,10 @@ public static class ProductEndpoints
 }
 
 // inStock: the vendor reports units in some warehouse; available: what can be ordered now (stock minus reservations).
-public sealed record ProductResponse(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, string Currency, bool InStock,
-    int Available)
+public sealed record ProductResponse(Guid Id, string Sku, string Name, string Brand, string Category, string Description, decimal Price, string Currency,
+    bool InStock, int Available, long Revision)
 {
     public static ProductResponse From(CachedProduct product, int available) =>
-        new(product.Id, product.Sku, product.Name, product.Category, product.Description, product.Price, product.Currency, product.InStock,
-            Math.Max(0, available));
+        new(product.Id, product.Sku, product.Name, product.Brand, product.Category, product.Description, product.Price, product.Currency,
+            product.InStock, Math.Max(0, available), product.Revision);
 }

@@ -16,4 +16,5 @@ public static class Policies
     public const string Staff = "staff";
     public const string OrderReader = "order-reader";
     public const string Vendor = "vendor";
+    public const string CatalogEditor = "catalog-editor";
 }

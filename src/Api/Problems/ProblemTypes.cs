@@ -28,6 +28,10 @@ public static class ProblemTypes
     public const string BadRequest = "urn:globalcommerce:problem:bad-request";
     public const string MethodNotAllowed = "urn:globalcommerce:problem:method-not-allowed";
     public const string RequestRejected = "urn:globalcommerce:problem:request-rejected";
+    public const string SkuTaken = "urn:globalcommerce:problem:sku-taken";
+    public const string PreconditionFailed = "urn:globalcommerce:problem:precondition-failed";
+    public const string InvalidCursor = "urn:globalcommerce:problem:invalid-cursor";
+    public const string SearchUnavailable = "urn:globalcommerce:problem:search-unavailable";
 }
 
 // The problem-details answers every endpoint gives, so that each kind carries its stable type.

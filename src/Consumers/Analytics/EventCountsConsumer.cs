@@ -15,7 +15,8 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
     IStreamBatchConsumer<UserLoggedIn>, IStreamBatchConsumer<LoginFailed>, IStreamBatchConsumer<UserLockedOut>,
     IStreamBatchConsumer<AccessTokenRefreshed>, IStreamBatchConsumer<RefreshTokenReused>,
     IStreamBatchConsumer<Contracts.Inventory.InventoryUpdated>, IStreamBatchConsumer<Contracts.Inventory.InventoryUpdateRejected>,
-    IStreamBatchConsumer<Contracts.Inventory.ReorderPointReached>, IStreamBatchConsumer<Contracts.Analytics.StockLevelReported>
+    IStreamBatchConsumer<Contracts.Inventory.ReorderPointReached>, IStreamBatchConsumer<Contracts.Analytics.StockLevelReported>,
+    IStreamBatchConsumer<SearchPerformed>, IStreamBatchConsumer<Contracts.Catalog.ProductChanged>
 {
     public Task Consume(StreamBatch<OrderCreated> batch) => CountAsync(batch, FunnelStage.Created);
 
@@ -56,6 +57,10 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
     public Task Consume(StreamBatch<Contracts.Inventory.ReorderPointReached> batch) => CountAsync(batch);
 
     public Task Consume(StreamBatch<Contracts.Analytics.StockLevelReported> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<SearchPerformed> batch) => CountAsync(batch);
+
+    public Task Consume(StreamBatch<Contracts.Catalog.ProductChanged> batch) => CountAsync(batch);
 
     async Task CountAsync<T>(StreamBatch<T> batch, FunnelStage? stage = null)
         where T : class

@@ -21,12 +21,15 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         product.Property(p => p.Sku).HasMaxLength(64);
         product.HasIndex(p => p.Sku).IsUnique();
         product.Property(p => p.Name).HasMaxLength(200);
+        product.Property(p => p.Brand).HasMaxLength(100);
         product.Property(p => p.Category).HasMaxLength(100);
         product.HasIndex(p => p.Category);
         product.Property(p => p.Description).HasMaxLength(2000);
         product.Property(p => p.Price).HasPrecision(18, 2);
         product.Property(p => p.Currency).HasMaxLength(3);
         product.HasIndex(p => p.VendorId);
+        // Two writers of one product (an edit and an upload's repricing) cannot both take the next revision.
+        product.Property(p => p.Revision).IsConcurrencyToken();
 
         var level = modelBuilder.Entity<ProductStockLevel>();
         level.ToTable("product_stock_levels");

@@ -1,3 +1,5 @@
+using GlobalCommerce.Contracts.Catalog;
+using GlobalCommerce.Consumers.Catalog.Search;
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Persistence;
@@ -20,6 +22,8 @@ public static class CatalogRegistration
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration, CommerceOptions options)
     {
         services.AddCatalogDatabase(options).AddInventoryDatabase(options).AddProductCache(configuration, options);
+        services.AddProductEvents(configuration, options);
+        services.AddProductSearch(configuration, options);
         if (options.SeedDemoCatalog)
             services.AddHostedService<DemoCatalogSeeder>();
         return services;
@@ -28,13 +32,26 @@ public static class CatalogRegistration
     public static IServiceCollection AddCatalogDatabase(this IServiceCollection services, CommerceOptions options) =>
         services.AddDomainDbContext<CatalogDbContext>(options, "catalog");
 
-    // What a worker runs of the catalog: vendors' prices and availability into product_db, and the cache evictions.
+    // Whoever changes product_db announces it on product-events through the catalog's stream outbox, whose relay runs in
+    // every host that writes (one at a time across hosts).
+    public static IServiceCollection AddProductEvents(this IServiceCollection services, IConfiguration configuration, CommerceOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddCommerceStreams(configuration, options)
+            .Produce<ProductChanged>(StreamNames.ProductEvents)
+            .Outbox<CatalogDbContext>();
+        services.TryAddScoped<ProductEvents>();
+        return services;
+    }
+
+    // What a worker runs of the catalog: vendors' prices and availability into product_db, and the cache evictions that
+    // follow product_db's changes.
     public static IBusRegistrationConfigurator AddCatalogConsumers(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
-        bus.AddCatalogDatabase(options).AddProductCache(configuration, options);
+        bus.AddCatalogDatabase(options).AddProductCache(configuration, options).AddProductEvents(configuration, options);
         bus.AddCommerceStreams(configuration, options)
             .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ProductOnInventoryUpdatedConsumer>())
-            .TopicEndpoint<CatalogDbContext>(StreamNames.InventoryEvents, CacheConsumerGroup, e => e.Consumer<CacheEvictionOnInventoryUpdatedConsumer>());
+            .TopicEndpoint<CatalogDbContext>(StreamNames.ProductEvents, CacheConsumerGroup, e => e.Consumer<CacheEvictionOnProductChangedConsumer>());
         return bus;
     }
 

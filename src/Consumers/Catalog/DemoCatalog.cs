@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Catalog;
 
-public sealed record DemoProduct(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, Guid VendorId, int Stock);
+public sealed record DemoProduct(Guid Id, string Sku, string Name, string Brand, string Category, string Description, decimal Price, Guid VendorId, int Stock);
 
 // The catalog every fresh install starts with. Ids are derived from the SKU so that links, tests and
 // bookmarks stay valid across installs; stock mixes scarce items (to show sell-outs) with plentiful ones.
@@ -66,15 +66,18 @@ public static class DemoCatalog
 
     // Seeds each database only while it is empty. Two hosts starting together may both try: the loser's insert
     // violates a key, and the re-check then finds the winner's rows. Each product's stock sits in the default warehouse.
-    public static async Task SeedAsync(CatalogDbContext catalog, InventoryDbContext inventory, CancellationToken ct)
+    // The products are announced on product-events with the rows (events given), so the search index and the caches learn
+    // of them as of any other product.
+    public static async Task SeedAsync(CatalogDbContext catalog, InventoryDbContext inventory, CancellationToken ct, ProductEvents? events = null)
     {
-        await SeedOnceAsync(catalog, catalog.Products, () =>
+        await SeedOnceAsync(catalog, catalog.Products, async () =>
         {
-            catalog.Products.AddRange(Products.Select(p => new Product
+            var products = Products.Select(p => new Product
             {
                 Id = p.Id,
                 Sku = p.Sku,
                 Name = p.Name,
+                Brand = p.Brand,
                 Category = p.Category,
                 Description = p.Description,
                 Price = p.Price,
@@ -82,7 +85,15 @@ public static class DemoCatalog
                 VendorId = p.VendorId,
                 ReportedStock = p.Stock,
                 InStock = p.Stock > 0,
-            }));
+            }).ToList();
+            catalog.Products.AddRange(products);
+            if (events is not null)
+            {
+                events.Enlist(catalog);
+                foreach (var product in products)
+                    await events.AnnounceAsync(product, [], ct);
+            }
+
             catalog.StockLevels.AddRange(Products.Select(p => new ProductStockLevel
             {
                 ProductId = p.Id,
@@ -105,12 +116,20 @@ public static class DemoCatalog
         }, ct);
     }
 
-    static async Task SeedOnceAsync<TEntity>(DbContext db, DbSet<TEntity> set, Action add, CancellationToken ct)
+    static Task SeedOnceAsync<TEntity>(DbContext db, DbSet<TEntity> set, Action add, CancellationToken ct)
+        where TEntity : class =>
+        SeedOnceAsync(db, set, () =>
+        {
+            add();
+            return Task.CompletedTask;
+        }, ct);
+
+    static async Task SeedOnceAsync<TEntity>(DbContext db, DbSet<TEntity> set, Func<Task> add, CancellationToken ct)
         where TEntity : class
     {
         if (await set.AnyAsync(ct))
             return;
-        add();
+        await add();
         try
         {
             await db.SaveChangesAsync(ct);
@@ -128,7 +147,22 @@ public static class DemoCatalog
     }
 
     static DemoProduct P(string sku, string name, string category, decimal price, int stock, string description) =>
-        new(ProductId(sku), sku, name, category, description, price, DemoVendorId, stock);
+        new(ProductId(sku), sku, name, BrandOf(sku, category), category, description, price, DemoVendorId, stock);
+
+    // Two house brands per category, alternating by the SKU's number, so brand filters and facets have a choice.
+    static string BrandOf(string sku, string category)
+    {
+        var (odd, even) = category switch
+        {
+            "Audio" => ("Sonora", "Fjordline"),
+            "Computing" => ("Helix", "Quantum Forge"),
+            "Home & Kitchen" => ("Hearth & Co", "Copperleaf"),
+            "Outdoors" => ("Northbound", "Ridgeway"),
+            "Books" => ("Beacon Press", "Lantern Books"),
+            _ => ("Atelier Nord", "Maison Verde"),
+        };
+        return int.Parse(sku[^3..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 1 ? odd : even;
+    }
 
     // A version-8 (custom) UUID from a SHA-256 of the name: stable across installs and platforms.
     static Guid DeterministicId(string name)

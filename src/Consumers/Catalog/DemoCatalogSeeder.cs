@@ -13,7 +13,8 @@ public sealed class DemoCatalogSeeder(IServiceScopeFactory scopes) : IHostedServ
         await DemoCatalog.SeedAsync(
             scope.ServiceProvider.GetRequiredService<CatalogDbContext>(),
             scope.ServiceProvider.GetRequiredService<InventoryDbContext>(),
-            cancellationToken);
+            cancellationToken,
+            scope.ServiceProvider.GetRequiredService<ProductEvents>());
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -8,6 +8,8 @@ public class Product
 
     public required string Name { get; set; }
 
+    public required string Brand { get; set; }
+
     public required string Category { get; set; }
 
     public required string Description { get; set; }
@@ -26,6 +28,14 @@ public class Product
 
     // The newest InventoryUpdated version applied to the product (its price); 0 for a product no vendor has updated.
     public long Version { get; set; }
+
+    // Rises by one with every change of the product, each announced by a ProductChanged of this revision: the search
+    // index and the caches keep the highest revision they have seen. The ETag of the product's HTTP representation.
+    public long Revision { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
 // A warehouse's units of a product as its vendor last reported them, so the catalog can keep ReportedStock in step.

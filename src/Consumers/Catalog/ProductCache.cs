@@ -2,19 +2,20 @@ using Microsoft.Extensions.Logging;
 
 namespace GlobalCommerce.Consumers.Catalog;
 
-// The catalog's fields of a product as the cache holds them (stock is read live from inventory).
-public sealed record CachedProduct(Guid Id, string Sku, string Name, string Category, string Description, decimal Price, string Currency,
-    bool InStock, long Version)
+// The catalog's fields of a product as the cache holds them (stock is read live from inventory). Revision is product_db's
+// revision of the product, which the cache's fences are compared with.
+public sealed record CachedProduct(Guid Id, string Sku, string Name, string Brand, string Category, string Description, decimal Price,
+    string Currency, bool InStock, long Revision)
 {
-    public static CachedProduct From(Product product) => new(product.Id, product.Sku, product.Name, product.Category, product.Description,
-        product.Price, product.Currency, product.InStock, product.Version);
+    public static CachedProduct From(Product product) => new(product.Id, product.Sku, product.Name, product.Brand, product.Category,
+        product.Description, product.Price, product.Currency, product.InStock, product.Revision);
 }
 
 // Cache-aside for GET /api/products and /api/products/{id}, evicted by the "product-cache" consumer group.
 //
-// The group reads the same events as the "catalog" group but not in step with it, so it may evict a product before the
-// catalog has applied the change, and a reader may then cache the old row again. Each eviction therefore leaves a fence:
-// the version that changed the product. An entry older than its product's fence is never served, and never stored;
+// The group reads product-events, which product_db's relay produces after the change committed; a reader that loaded the
+// row before the commit may still be about to store it. Each eviction therefore leaves a fence: the revision the change
+// gave the product. An entry older than its product's fence is never served, and never stored;
 // a list is stored only if none of its products is older than its fence, under the generation every eviction bumps.
 public sealed partial class ProductCache(IProductCacheStore? store, ILogger<ProductCache> logger)
 {
@@ -25,11 +26,11 @@ public sealed partial class ProductCache(IProductCacheStore? store, ILogger<Prod
         if (store is null)
             return await load(cancellationToken);
         var (reached, (entry, fence)) = await ReadAsync(() => store.GetProductAsync(id, cancellationToken));
-        if (entry is not null && entry.Version >= fence)
+        if (entry is not null && entry.Revision >= fence)
             return entry;
 
         var loaded = await load(cancellationToken);
-        if (reached && loaded is not null && loaded.Version >= fence)
+        if (reached && loaded is not null && loaded.Revision >= fence)
             await WriteAsync(() => store.SetProductAsync(loaded, cancellationToken));
         return loaded;
     }
@@ -49,7 +50,7 @@ public sealed partial class ProductCache(IProductCacheStore? store, ILogger<Prod
             return loaded;
         var (fenced, fences) = await ReadAsync(() => store.GetFencesAsync([.. loaded.Select(p => p.Id)], cancellationToken));
         // An empty list (an unknown category) is not kept: the keys a caller can invent must not fill the cache.
-        if (fenced && loaded.Count > 0 && loaded.All(p => p.Version >= fences.GetValueOrDefault(p.Id)))
+        if (fenced && loaded.Count > 0 && loaded.All(p => p.Revision >= fences.GetValueOrDefault(p.Id)))
             await WriteAsync(() => store.SetListAsync(generation, key, loaded, cancellationToken));
         return loaded;
     }
@@ -102,7 +103,7 @@ public interface IProductCacheStore
 
     Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken);
 
-    // Raises each product's fence to its version (never lowers it), drops its entry, and bumps the list generation.
+    // Raises each product's fence to its revision (never lowers it), drops its entry, and bumps the list generation.
     Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken);
 }
 

@@ -7,8 +7,9 @@ namespace GlobalCommerce.Consumers.Catalog;
 
 // Consumer group "catalog": a vendor's row sets the product's price and its warehouse's reported units, each only from
 // a version newer than the one applied, so copies and stale events change nothing. An order already accepted keeps the
-// unit price it was submitted with: orders never read the catalog again.
-public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db) : IStreamBatchConsumer<InventoryUpdated>
+// unit price it was submitted with: orders never read the catalog again. A product whose price or availability changed
+// gets a new revision, announced on product-events in the same transaction.
+public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db, ProductEvents events) : IStreamBatchConsumer<InventoryUpdated>
 {
     public async Task Consume(StreamBatch<InventoryUpdated> batch)
     {
@@ -19,6 +20,7 @@ public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db) : ISt
         var levels = await db.StockLevels.Where(l => productIds.Contains(l.ProductId) && warehouses.Contains(l.Warehouse))
             .ToDictionaryAsync(l => (l.ProductId, l.Warehouse), ct);
 
+        var before = products.Values.ToDictionary(p => p.Id, p => (p.Price, p.InStock));
         foreach (var update in batch.Select(e => e.Message))
         {
             // A product taken out of the catalog since the upload has nothing left to update.
@@ -41,8 +43,17 @@ public sealed class ProductOnInventoryUpdatedConsumer(CatalogDbContext db) : ISt
             }
         }
 
-        // The batch's stock levels in one statement, the products by SaveChanges, in one transaction.
+        // The batch's stock levels in one statement, the products by SaveChanges, their announcements with them.
         await using var transaction = await DomainTransaction.BeginAsync(db, ct);
+        var changed = products.Values.Where(p => before[p.Id] != (p.Price, p.InStock)).ToList();
+        if (changed.Count > 0)
+        {
+            events.Enlist(db);
+            var images = await ProductImageIds.OfAsync(db, [.. changed.Select(p => p.Id)], ct);
+            foreach (var product in changed)
+                await events.AnnounceAsync(product, images.GetValueOrDefault(product.Id, []), ct);
+        }
+
         await StockLevelRows.WriteAsync(db, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);

@@ -35,7 +35,7 @@ public static class VendorApi
             var catalog = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
             catalog.Products.Add(new Product
             {
-                Id = Guid.NewGuid(), Sku = sku, Name = "Other vendor's lamp", Category = "Home & Kitchen", Description = "", Price = 15m, Currency = "EUR",
+                Id = Guid.NewGuid(), Sku = sku, Name = "Other vendor's lamp", Brand = "Lumen", Category = "Home & Kitchen", Description = "", Price = 15m, Currency = "EUR",
                 VendorId = vendorId, InStock = true,
             });
             await catalog.SaveChangesAsync();

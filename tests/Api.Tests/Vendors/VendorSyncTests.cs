@@ -73,11 +73,11 @@ public sealed class VendorSyncTests(ITestOutputHelper output) : IDisposable
         var catalog = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
         Assert.All(await catalog.Products.AsNoTracking().ToListAsync(), p => Assert.Equal((true, expected[p.Id]), (p.InStock, p.ReportedStock)));
 
-        // The product-cache group evicted every product (fenced at the last version the upload gave it), and what a shopper
-        // reads now is the new price.
-        var versions = await scope.ServiceProvider.GetRequiredService<VendorDbContext>().SkuVersions.AsNoTracking().ToDictionaryAsync(v => v.Sku, v => v.Version);
+        // The product-cache group evicted every product (fenced at the revision the catalog's last change gave it, announced on
+        // product-events), and what a shopper reads now is the new price.
+        var revisions = await catalog.Products.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Revision);
         await EventuallyAsync(async () => await Task.WhenAll(products.Select(p => store.GetProductAsync(p.Id, CancellationToken.None))),
-            entries => entries.Zip(products).All(e => e.First.Fence == versions[e.Second.Sku]));
+            entries => entries.Zip(products).All(e => e.First.Fence == revisions[e.Second.Id]));
         foreach (var product in products)
             Assert.Equal(lastPrice[product.Id], (await vendor.ProductAsync(product.Id)).GetProperty("price").GetDecimal());
 

@@ -27,7 +27,7 @@ public class ProductCacheStoreTests
     {
         var cache = new ProductCache(store, NullLogger<ProductCache>.Instance);
         var id = Guid.NewGuid();
-        var catalog = new CachedProduct(id, "SKU-1", "Lamp", "Home", "", 10m, "EUR", true, 0);
+        var catalog = new CachedProduct(id, "SKU-1", "Lamp", "Lumen", "Home", "", 10m, "EUR", true, 0);
         Task<CachedProduct?> LoadAsync(CancellationToken ct) => Task.FromResult<CachedProduct?>(catalog);
         Task<IReadOnlyList<CachedProduct>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<CachedProduct>>([catalog]);
 
@@ -50,7 +50,7 @@ public class ProductCacheStoreTests
         await store.EvictAsync(new Dictionary<Guid, long> { [id] = 3 }, CancellationToken.None);
         Assert.Equal(7L, (await store.GetProductAsync(id, CancellationToken.None)).Fence);
 
-        catalog = catalog with { Price = 12m, Version = 7 };
+        catalog = catalog with { Price = 12m, Revision = 7 };
         await cache.GetAsync(id, LoadAsync, CancellationToken.None);
         await cache.ListAsync("Home", ListAsync, CancellationToken.None);
         Assert.Equal(12m, (await store.GetProductAsync(id, CancellationToken.None)).Entry!.Price);

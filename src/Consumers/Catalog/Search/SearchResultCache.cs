@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace GlobalCommerce.Consumers.Catalog.Search;
+
+// The search results cache of one search host (the founding document's 5-minute search cache): in memory on the
+// embedded default, in Redis when the product cache is. Entries are keyed by the host and a generation that the host's
+// own index consumer raises after every batch it indexed, so a result is never served after the index took a change
+// (a new price, a product added) that the result predates, and one host's results never stand for another's index.
+// One search runs per key at a time in this process; the others wait for its result (stampede protection).
+public sealed partial class SearchResultCache : IAsyncDisposable
+{
+    const int MaxMemoryEntries = 10_000;
+
+    readonly ProductCacheStore _store;
+    readonly TimeSpan _ttl;
+    readonly string _prefix;
+    readonly ILogger<SearchResultCache> _logger;
+    readonly ConcurrentDictionary<string, Task<SearchResults>> _running = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, (SearchResults Results, long Expires)> _memory = new(StringComparer.Ordinal);
+    readonly Lazy<Task<ConnectionMultiplexer>>? _redis;
+    // Starts from the clock, so a restarted host never reads what its previous run stored in Redis.
+    long _generation = DateTime.UtcNow.Ticks;
+
+    public SearchResultCache(ProductCacheOptions options, string hostKey, ILogger<SearchResultCache> logger)
+    {
+        _store = options.Store ?? ProductCacheStore.None;
+        _ttl = options.Ttl;
+        _prefix = $"{options.RedisKeyPrefix}search:{hostKey}:";
+        _logger = logger;
+        if (_store == ProductCacheStore.Redis)
+        {
+            _redis = new(async () =>
+            {
+                var parsed = ConfigurationOptions.Parse(options.RedisConnection);
+                parsed.AbortOnConnectFail = false;
+                return await ConnectionMultiplexer.ConnectAsync(parsed);
+            });
+        }
+    }
+
+    public long Generation => Interlocked.Read(ref _generation);
+
+    long _hits;
+    long _misses;
+
+    public long Hits => Interlocked.Read(ref _hits);
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public async Task<SearchResults> GetOrSearchAsync(SearchRequest request, Func<CancellationToken, Task<SearchResults>> search,
+        CancellationToken cancellationToken)
+    {
+        if (_store == ProductCacheStore.None)
+            return await search(cancellationToken);
+        var generation = Generation;
+        var key = $"{_prefix}{generation}:{KeyOf(request)}";
+        if (await ReadAsync(key) is { } cached)
+        {
+            Interlocked.Increment(ref _hits);
+            return cached;
+        }
+
+        Interlocked.Increment(ref _misses);
+        var mine = new TaskCompletionSource<SearchResults>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _running.GetOrAdd(key, mine.Task);
+        if (running != mine.Task)
+            return await running.WaitAsync(cancellationToken);
+        try
+        {
+            // Not cancelled by this caller: others may be waiting for the same result.
+            var results = await search(CancellationToken.None);
+            if (Generation == generation)
+                await WriteAsync(key, results);
+            mine.SetResult(results);
+            return results;
+        }
+        catch (Exception exception)
+        {
+            mine.SetException(exception);
+            throw;
+        }
+        finally
+        {
+            _running.TryRemove(key, out _);
+        }
+    }
+
+    public Task InvalidateAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _generation);
+        _memory.Clear();
+        return Task.CompletedTask;
+    }
+
+    async Task<SearchResults?> ReadAsync(string key)
+    {
+        if (_redis is null)
+            return _memory.TryGetValue(key, out var entry) && entry.Expires > Environment.TickCount64 ? entry.Results : null;
+        try
+        {
+            var value = await (await _redis.Value).GetDatabase().StringGetAsync(key);
+            return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize((byte[])value!, SearchJsonContext.Default.SearchResults);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException or JsonException)
+        {
+            LogUnavailable(_logger, exception);
+            return null;
+        }
+    }
+
+    async Task WriteAsync(string key, SearchResults results)
+    {
+        if (_redis is null)
+        {
+            if (_memory.Count >= MaxMemoryEntries)
+                _memory.Clear();
+            _memory[key] = (results, Environment.TickCount64 + (long)_ttl.TotalMilliseconds);
+            return;
+        }
+
+        try
+        {
+            await (await _redis.Value).GetDatabase().StringSetAsync(key, JsonSerializer.SerializeToUtf8Bytes(results, SearchJsonContext.Default.SearchResults), _ttl);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogUnavailable(_logger, exception);
+        }
+    }
+
+    static string KeyOf(SearchRequest request)
+    {
+        var text = string.Join('\u001f',
+            request.Text?.Trim().ToLowerInvariant() ?? "",
+            string.Join('\u001e', request.Categories.Order(StringComparer.Ordinal)),
+            string.Join('\u001e', request.Brands.Order(StringComparer.Ordinal)),
+            request.MinPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            request.MaxPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            request.InStock?.ToString() ?? "",
+            request.Sort.ToString(),
+            request.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            request.Cursor ?? "");
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 16);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis is { IsValueCreated: true })
+            await (await _redis.Value).DisposeAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The search cache is unavailable; searching the index instead")]
+    static partial void LogUnavailable(ILogger logger, Exception exception);
+}

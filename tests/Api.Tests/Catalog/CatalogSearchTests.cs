@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GlobalCommerce.Api.Tests.Vendors;
+using static GlobalCommerce.Api.Tests.Vendors.VendorApi;
+
+namespace GlobalCommerce.Api.Tests.Catalog;
+
+// Flow 2 on the embedded default: a vendor's product change → product_db and its ProductChanged → product-events → the
+// search host's index and the caches; shoppers search and read.
+public sealed class CatalogSearchTests : IDisposable
+{
+    readonly ApiFactory _factory = new();
+
+    public void Dispose() => _factory.Dispose();
+
+    static object NewProduct(string sku, string name, decimal price, string brand = "Sonora", string category = "Audio") =>
+        new { sku, name, brand, category, description = "Made for the tests", price };
+
+    static string Sku() => "TST-" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
+
+    static Task<JsonElement> SearchAsync(HttpClient client, string query) => client.GetFromJsonAsync<JsonElement>("/api/search?" + query);
+
+    static IEnumerable<JsonElement> Items(JsonElement results) => results.GetProperty("items").EnumerateArray();
+
+    [Fact]
+    public async Task A_product_a_vendor_adds_is_found_by_a_misspelt_search_and_its_new_price_shows_in_search_and_detail_once_announced()
+    {
+        var vendor = await _factory.DemoVendorAsync();
+        var anonymous = _factory.CreateClient();
+        var sku = Sku();
+
+        var created = await vendor.PostAsJsonAsync("/api/products", NewProduct(sku, "Zephyrine Studio Monitor Headphones", 129.90m));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("\"1\"", created.Headers.ETag?.Tag);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal($"/api/products/{id}", created.Headers.Location?.OriginalString);
+
+        var found = await EventuallyAsync(() => SearchAsync(anonymous, "q=zephyrin%20hedphones"), r => r.GetProperty("total").GetInt64() == 1);
+        var item = Assert.Single(Items(found));
+        Assert.Equal((id, 129.90m, "Sonora", 0), (item.GetProperty("id").GetGuid(), item.GetProperty("price").GetDecimal(),
+            item.GetProperty("brand").GetString(), item.GetProperty("available").GetInt32()));
+        Assert.Equal(129.90m, (await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}")).GetProperty("price").GetDecimal());
+
+        using var edit = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{id}")
+        {
+            Content = JsonContent.Create(NewProduct(sku, "Zephyrine Studio Monitor Headphones", 99.00m)),
+        };
+        edit.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
+        var edited = await vendor.SendAsync(edit);
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        Assert.Equal("\"2\"", edited.Headers.ETag?.Tag);
+
+        // Search (with its results cache) and the product (with its cache) both follow the announcement.
+        await EventuallyAsync(() => SearchAsync(anonymous, "q=zephyrine"), r => Items(r).Single().GetProperty("price").GetDecimal() == 99.00m);
+        await EventuallyAsync(() => anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}"), p => p.GetProperty("price").GetDecimal() == 99.00m);
+        await EventuallyAsync(() => SearchAsync(anonymous, "q=zephyrine&maxPrice=100"), r => r.GetProperty("total").GetInt64() == 1);
+    }
+
+    [Fact]
+    public async Task Writes_are_checked_repeats_are_harmless_and_only_the_owner_or_an_admin_edits()
+    {
+        var vendor = await _factory.DemoVendorAsync();
+        var sku = Sku();
+        var product = NewProduct(sku, "Quiet Desk Fan", 39m, brand: "Hearth & Co", category: "Home & Kitchen");
+
+        var first = await vendor.PostAsJsonAsync("/api/products", product);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var id = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var again = await vendor.PostAsJsonAsync("/api/products", product);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(id, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        await ProblemAsync(await vendor.PostAsJsonAsync("/api/products", NewProduct(sku, "Another Fan", 39m)), HttpStatusCode.Conflict, "sku-taken");
+
+        var invalid = await ProblemAsync(await vendor.PostAsJsonAsync("/api/products", new { sku = "lower case", name = "", price = -1m }),
+            HttpStatusCode.BadRequest, "validation-failed");
+        var fields = invalid.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "sku", "name", "brand", "category", "price" }, fields);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _factory.CreateClient().PostAsJsonAsync("/api/products", product)).StatusCode);
+        var shopper = await _factory.CreateShopperClientAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await shopper.PostAsJsonAsync("/api/products", product)).StatusCode);
+
+        var (other, _, _) = await _factory.OtherVendorAsync();
+        await ProblemAsync(await other.PutAsJsonAsync($"/api/products/{id}", NewProduct(sku, "Quiet Desk Fan", 1m)), HttpStatusCode.NotFound, "not-found");
+        var admin = await _factory.CreateClientAsAsync("admin@demo.local");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/products/{id}", NewProduct(sku, "Quiet Desk Fan Pro", 45m, brand: "Hearth & Co", category: "Home & Kitchen"))).StatusCode);
+
+        // An edit against a revision the product has left is refused; one that changes nothing keeps the revision.
+        using var stale = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{id}") { Content = JsonContent.Create(NewProduct(sku, "Quiet Desk Fan", 1m)) };
+        stale.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
+        await ProblemAsync(await vendor.SendAsync(stale), HttpStatusCode.PreconditionFailed, "precondition-failed");
+        var unchanged = await vendor.PutAsJsonAsync($"/api/products/{id}", NewProduct(sku, "Quiet Desk Fan Pro", 45m, brand: "Hearth & Co", category: "Home & Kitchen"));
+        Assert.Equal("\"2\"", unchanged.Headers.ETag?.Tag);
+    }
+
+    [Fact]
+    public async Task Search_filters_facets_and_pages_over_http_and_bad_input_gets_a_problem_never_a_500()
+    {
+        var client = _factory.CreateClient();
+        // The demo catalog reaches the index through its announcements.
+        var all = await EventuallyAsync(() => SearchAsync(client, "size=5"), r => r.GetProperty("total").GetInt64() >= 36);
+
+        var audio = await SearchAsync(client, "category=Audio&brand=Sonora&size=2");
+        Assert.All(Items(audio), i => Assert.Equal(("Audio", "Sonora"), (i.GetProperty("category").GetString(), i.GetProperty("brand").GetString())));
+        var categories = audio.GetProperty("facets").GetProperty("category").EnumerateArray().Select(v => v.GetProperty("value").GetString()).ToList();
+        Assert.Contains("Audio", categories);
+        var brands = audio.GetProperty("facets").GetProperty("brand").EnumerateArray().Select(v => v.GetProperty("value").GetString()).ToList();
+        Assert.Contains("Fjordline", brands);
+
+        var ids = new List<Guid>();
+        string? cursor = null;
+        do
+        {
+            var page = await SearchAsync(client, "sort=price_asc&size=7" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            ids.AddRange(Items(page).Select(i => i.GetProperty("id").GetGuid()));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+        Assert.Equal(all.GetProperty("total").GetInt64(), ids.Distinct().Count());
+
+        await ProblemAsync(await client.GetAsync("/api/search?q=" + new string('x', 5000)), HttpStatusCode.BadRequest, "validation-failed");
+        await ProblemAsync(await client.GetAsync("/api/search?q=lamp&cursor=bm90LWEtY3Vyc29y"), HttpStatusCode.BadRequest, "invalid-cursor");
+        await ProblemAsync(await client.GetAsync("/api/search?sort=cheapest&size=0&minPrice=9&maxPrice=1&inStock=maybe"), HttpStatusCode.BadRequest,
+            "validation-failed");
+        foreach (var hostile in new[] { "\"(unbalanced AND OR *?~^ [1 TO 2] title:x", "<script>alert(1)</script>", "' OR 1=1 --", "\u0000\u0001" })
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/search?q=" + Uri.EscapeDataString(hostile))).StatusCode);
+    }
+}
