@@ -9,13 +9,15 @@ namespace GlobalCommerce.EndToEnd.Tests;
 public sealed class HostProcess : IAsyncDisposable
 {
     readonly Process _process;
+    readonly string? _ownDataDirectory;
     readonly StringBuilder _output = new();
     readonly StringBuilder _error = new();
     readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    HostProcess(Process process, Uri? address)
+    HostProcess(Process process, Uri? address, string? ownDataDirectory)
     {
         _process = process;
+        _ownDataDirectory = ownDataDirectory;
         if (address is not null)
             _listening.SetResult(address);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -106,7 +108,12 @@ public sealed class HostProcess : IAsyncDisposable
             start.Environment["ASPNETCORE_URLS"] = urls;
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
-        return new HostProcess(Process.Start(start)!, address);
+        // A host keeps files of its own even in the distributed mode (its search index): never the user's default folder,
+        // never another host's.
+        string? own = null;
+        if (!environment.ContainsKey("Commerce__DataDirectory"))
+            start.Environment["Commerce__DataDirectory"] = own = Path.Combine(Path.GetTempPath(), "gc-e2e-hosts", Guid.NewGuid().ToString("N"));
+        return new HostProcess(Process.Start(start)!, address, own);
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
@@ -156,6 +163,8 @@ public sealed class HostProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        if (_ownDataDirectory is not null && Directory.Exists(_ownDataDirectory))
+            Directory.Delete(_ownDataDirectory, recursive: true);
     }
 
     void Append(string? line)

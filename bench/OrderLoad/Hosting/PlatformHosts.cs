@@ -78,7 +78,12 @@ public sealed class PlatformHosts : IAsyncDisposable
         using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
             await File.WriteAllTextAsync(signingKey, key.ExportPkcs8PrivateKeyPem(), cancellationToken);
         var apiHost = HostProcess.Start("api", environment.HostDll("Api"), probe, workDirectory,
-            new Dictionary<string, string>(common) { ["Commerce__Identity__SigningKeyPath"] = signingKey });
+            new Dictionary<string, string>(common)
+            {
+                ["Commerce__Identity__SigningKeyPath"] = signingKey,
+                // Its own files (the search index) in the work folder, never the user's default data folder.
+                ["Commerce__DataDirectory"] = Path.Combine(workDirectory, "api-data"),
+            });
         await using var apiGuard = new StartGuard(apiHost);
         var started = new List<HostProcess>();
         var guards = new List<StartGuard>();
