@@ -85,6 +85,3 @@ public interface IProductSearchIndex
 
     Task<long> CountAsync(CancellationToken cancellationToken);
 }
-
-// The search backend did not answer (a cluster down or timing out); carries no secret.
-public sealed class SearchUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

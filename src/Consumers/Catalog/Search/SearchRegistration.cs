@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using GlobalCommerce.Consumers.Catalog.Search.Elasticsearch;
 using GlobalCommerce.Consumers.Catalog.Search.Lucene;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Streams;
@@ -26,6 +27,9 @@ public static class SearchRegistration
                 services.AddSingleton(provider => new LuceneProductIndex(options.IndexPathOf(commerce), options.CursorLifetime,
                     provider.GetRequiredService<ILogger<LuceneProductIndex>>()));
                 services.AddSingleton<IProductSearchIndex>(provider => provider.GetRequiredService<LuceneProductIndex>());
+                break;
+            case SearchBackend.Elasticsearch:
+                services.AddElasticsearchProductIndex(configuration);
                 break;
             default:
                 throw new InvalidOperationException($"The search backend {options.Backend} is not available in this build");
