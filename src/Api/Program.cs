@@ -36,6 +36,7 @@ if (await AdminCommand.TryRunAsync(app, args) || await ReindexCommand.TryRunAsyn
     return;
 app.UseCommerceHttp();
 app.UseCommerceIdentity();
+app.UseCatalogReads();
 app.MapOpenApi().AllowAnonymous();
 app.MapCommerceHealthChecks();
 app.MapIdentity();

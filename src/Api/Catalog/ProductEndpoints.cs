@@ -1,3 +1,4 @@
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog;
 using GlobalCommerce.Consumers.Inventory;
@@ -13,10 +14,12 @@ public static class ProductEndpoints
     {
         var products = app.MapGroup("/api/products").WithTags("Catalog").AllowAnonymous();
         products.MapGet("/", ListAsync).WithName("ListProducts").WithSummary("The catalog with each product's price and available stock")
-            .Produces<IReadOnlyList<ProductResponse>>();
+            .Produces<IReadOnlyList<ProductResponse>>()
+            .WithCatalogRead();
         products.MapGet("/{id:guid}", GetAsync).WithName("GetProduct").WithSummary("One product with its available stock")
             .Produces<ProductResponse>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithCatalogRead();
         return app;
     }
 

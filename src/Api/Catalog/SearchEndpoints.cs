@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
+using GlobalCommerce.Api.Http;
 using GlobalCommerce.Api.Problems;
 using GlobalCommerce.Consumers.Catalog.Search;
 using GlobalCommerce.Consumers.Inventory;
@@ -40,7 +41,8 @@ public static class SearchEndpoints
                 + "ordered now.")
             .Produces<SearchResponse>()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithCatalogRead(itemsProperty: "items");
         return app;
     }
 

@@ -127,4 +127,54 @@ public sealed class CatalogSearchTests : IDisposable
         foreach (var hostile in new[] { "\"(unbalanced AND OR *?~^ [1 TO 2] title:x", "<script>alert(1)</script>", "' OR 1=1 --", "\u0000\u0001" })
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/search?q=" + Uri.EscapeDataString(hostile))).StatusCode);
     }
+
+    [Fact]
+    public async Task Catalog_reads_answer_etags_with_304_gzip_above_a_kilobyte_and_only_the_fields_asked_for()
+    {
+        var client = _factory.CreateClient();
+        var plain = await client.GetAsync("/api/products");
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        var tag = plain.Headers.ETag!;
+        var plainBody = await plain.Content.ReadAsByteArrayAsync();
+        Assert.True(plainBody.Length > 1024);
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+        Assert.Equal("no-cache", plain.Headers.CacheControl?.ToString());
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/api/products");
+        conditional.Headers.IfNoneMatch.Add(tag);
+        var notModified = await client.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+
+        using var zipped = new HttpRequestMessage(HttpMethod.Get, "/api/products");
+        zipped.Headers.AcceptEncoding.ParseAdd("gzip");
+        var gzip = await client.SendAsync(zipped);
+        Assert.Equal(["gzip"], gzip.Content.Headers.ContentEncoding);
+        var compressed = await gzip.Content.ReadAsByteArrayAsync();
+        Assert.True(compressed.Length < plainBody.Length / 2, $"{compressed.Length} of {plainBody.Length} bytes");
+        await using (var inflate = new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress))
+        {
+            using var inflated = new MemoryStream();
+            await inflate.CopyToAsync(inflated);
+            Assert.Equal(plainBody, inflated.ToArray());
+        }
+
+        // The gzip representation's tag revalidates too.
+        using var zippedAgain = new HttpRequestMessage(HttpMethod.Get, "/api/products");
+        zippedAgain.Headers.AcceptEncoding.ParseAdd("gzip");
+        zippedAgain.Headers.IfNoneMatch.Add(gzip.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(zippedAgain)).StatusCode);
+
+        var id = JsonDocument.Parse(plainBody).RootElement[0].GetProperty("id").GetGuid();
+        var small = await client.GetAsync($"/api/products/{id}?fields=id,Name");
+        Assert.Empty(small.Content.Headers.ContentEncoding);
+        var projected = await small.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["id", "name"], projected.EnumerateObject().Select(p => p.Name));
+
+        var search = await EventuallyAsync(() => SearchAsync(client, "q=speaker&fields=id,price"), r => r.GetProperty("total").GetInt64() > 0);
+        Assert.All(Items(search), item => Assert.Equal(["id", "price"], item.EnumerateObject().Select(p => p.Name)));
+
+        await ProblemAsync(await client.GetAsync($"/api/products/{id}?fields=id,secret"), HttpStatusCode.BadRequest, "validation-failed");
+        await ProblemAsync(await client.GetAsync("/api/products?fields=,,,"), HttpStatusCode.BadRequest, "validation-failed");
+    }
 }
