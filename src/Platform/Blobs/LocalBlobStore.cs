@@ -16,7 +16,7 @@ public sealed class LocalBlobStore(string root, BlobUrlSigner signer) : IBlobSto
     {
         var path = PathOf(container, name);
         var folder = Path.GetDirectoryName(path)!;
-        CreateFolder(folder);
+        Directory.CreateDirectory(folder);
         var temporary = Path.Combine(folder, $"{Path.GetFileName(path)}#{Guid.NewGuid():N}.tmp");
         var temporaryMeta = temporary + MetaSuffix;
         try
@@ -103,14 +103,6 @@ public sealed class LocalBlobStore(string root, BlobUrlSigner signer) : IBlobSto
         if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException("The blob name leaves the store's folder.", nameof(name));
         return path;
-    }
-
-    static void CreateFolder(string folder)
-    {
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(folder);
-        else
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     sealed record BlobMeta(string ContentType, string ETag, Dictionary<string, string> Metadata);
