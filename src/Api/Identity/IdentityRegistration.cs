@@ -107,7 +107,8 @@ public static class IdentityRegistration
             .AddPolicy(Policies.Shopper, policy => policy.RequireRole(Roles.Shopper))
             .AddPolicy(Policies.Staff, policy => policy.RequireRole(Roles.Support, Roles.Admin))
             .AddPolicy(Policies.OrderReader, policy => policy.RequireRole(Roles.Shopper, Roles.Support, Roles.Admin))
-            .AddPolicy(Policies.Vendor, policy => policy.RequireRole(Roles.Vendor));
+            .AddPolicy(Policies.Vendor, policy => policy.RequireRole(Roles.Vendor))
+            .AddPolicy(Policies.CatalogEditor, policy => policy.RequireRole(Roles.Vendor, Roles.Admin));
 
         services.AddSingleton<AccountRateLimiter>();
         services.AddRateLimiter(limiter =>
