@@ -185,18 +185,27 @@ public static partial class ProductImageEndpoints
         if (row is null)
             return ProblemResults.NotFound("Image", imageId);
 
+        // An image id never gets other bytes, so its hash is a strong validator and browsers may keep it a day.
         var eTag = new EntityTagHeaderValue($"\"{row.Sha256}\"");
-        var headers = http.Response.GetTypedHeaders();
-        headers.ETag = eTag;
-        headers.CacheControl = new CacheControlHeaderValue { Public = true, MaxAge = BrowserCacheLifetime };
         if (http.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } ifNoneMatch
             && ifNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(eTag, useStrongComparison: false)))
+        {
+            Cacheable(http, eTag);
             return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
 
         var blob = await blobs.GetAsync(ProductImage.Container, row.BlobName, cancellationToken);
         if (blob is null)
             return ProblemResults.NotFound("Image", imageId);
+        Cacheable(http, eTag);
         return Serve(http, blob, row.ContentType);
+    }
+
+    static void Cacheable(HttpContext http, EntityTagHeaderValue eTag)
+    {
+        var headers = http.Response.GetTypedHeaders();
+        headers.ETag = eTag;
+        headers.CacheControl = new CacheControlHeaderValue { Public = true, MaxAge = BrowserCacheLifetime };
     }
 
     static async Task<IResult> DeleteAsync(Guid id, Guid imageId, ClaimsPrincipal caller, CatalogDbContext catalog, IBlobStore blobs,

@@ -71,8 +71,14 @@ public sealed class LocalBlobStore(string root, BlobUrlSigner signer) : IBlobSto
         {
             meta = JsonSerializer.Deserialize<BlobMeta>(await File.ReadAllBytesAsync(path + MetaSuffix, cancellationToken));
         }
+        // Written after the content: a blob caught between the two moves is served as bytes of no known type.
         catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
         }
 
         return new BlobContent(file, meta?.ContentType ?? "application/octet-stream", file.Length,

@@ -68,6 +68,22 @@ public sealed class ProductImageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_webp_sent_as_plain_bytes_is_recognised_by_its_content()
+    {
+        var vendor = await _factory.DemoVendorAsync();
+
+        var image = await ProductImageApi.UploadedAsync(
+            await vendor.UploadImageAsync(await _factory.DemoProductIdAsync(), TestImages.Webp(40, 30), "application/octet-stream"));
+
+        Assert.Equal(("image/webp", 40, 30), (image.GetProperty("contentType").GetString(), image.GetProperty("width").GetInt32(),
+            image.GetProperty("height").GetInt32()));
+        var served = await _factory.CreateClient().GetAsync(image.GetProperty("contentUrl").GetString());
+        Assert.Equal("image/webp", served.Content.Headers.ContentType?.MediaType);
+        var info = TestImages.Identify(await served.Content.ReadAsByteArrayAsync());
+        Assert.Equal((40, 30), (info.Width, info.Height));
+    }
+
+    [Fact]
     public async Task Text_sent_as_a_png_gets_415()
     {
         var vendor = await _factory.DemoVendorAsync();

@@ -14,6 +14,9 @@ public static class TestImages
     public static byte[] Png(int width = 64, int height = 48, bool withExif = false, bool noise = false) =>
         Encode(width, height, withExif, noise, new PngEncoder());
 
+    public static byte[] Webp(int width = 64, int height = 48) =>
+        Encode(width, height, withExif: false, noise: false, new SixLabors.ImageSharp.Formats.Webp.WebpEncoder());
+
     public static byte[] Jpeg(int width = 64, int height = 48, bool withExif = false) =>
         Encode(width, height, withExif, noise: false, new JpegEncoder { Quality = 90 });
 
