@@ -2,8 +2,8 @@
 #
 # Developer convenience: keep the test servers running between `dotnet test` runs.
 #
-#   scripts/servers.sh start DIR   # start PostgreSQL, RabbitMQ, Redis under DIR
-#   source DIR/env                 # exports GC_TEST_POSTGRES / _RABBITMQ (+ _RABBITMQ_CTL) / _REDIS
+#   scripts/servers.sh start DIR   # start PostgreSQL, RabbitMQ, Redis, Azurite under DIR
+#   source DIR/env                 # exports GC_TEST_POSTGRES / _RABBITMQ (+ _RABBITMQ_CTL) / _REDIS / _AZURITE
 #   dotnet test GlobalCommerce.sln
 #   scripts/servers.sh stop DIR    # from any shell
 #
@@ -23,7 +23,7 @@ dir=$2
 
 stop_dir() {
     local rc=0 sub
-    for sub in rabbitmq redis postgres; do
+    for sub in azurite rabbitmq redis postgres; do
         gc_stop_dir "$dir/$sub" || rc=1
     done
     rm -f "$dir/env"
@@ -41,13 +41,13 @@ start)
     # Data from a previous session is disposable, but make sure nothing from it
     # is still running (e.g. after a crashed start) before wiping it.
     stop_dir >/dev/null 2>&1 || true
-    rm -rf "$dir/postgres" "$dir/rabbitmq" "$dir/redis"
+    rm -rf "$dir/postgres" "$dir/rabbitmq" "$dir/redis" "$dir/azurite"
     if ! gc_start_all "$dir"; then
         gc_stop_all || true
         exit 1
     fi
     # Single-quoted so the file reads naturally (the values contain ';').
-    for var in GC_TEST_POSTGRES GC_TEST_RABBITMQ GC_TEST_RABBITMQ_STREAM_PORT GC_TEST_RABBITMQ_CTL GC_TEST_REDIS; do
+    for var in GC_TEST_POSTGRES GC_TEST_RABBITMQ GC_TEST_RABBITMQ_STREAM_PORT GC_TEST_RABBITMQ_CTL GC_TEST_REDIS GC_TEST_AZURITE; do
         printf "export %s='%s'\n" "$var" "${!var}"
     done >"$dir/env"
     echo "[servers] ready; run: source $dir/env"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# The test command: starts private PostgreSQL, RabbitMQ and Redis instances,
+# The test command: starts private PostgreSQL, RabbitMQ, Redis and Azurite instances,
 # runs the whole solution's tests against them, and ends with exactly one
 # summary line:  "N passed, N failed, N skipped".
 #
@@ -47,6 +47,10 @@ ensure_packages() {
     fi
     if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
         missing+=(redis-server)
+    fi
+    # Azurite (the blob store's emulator) comes from npm and runs on Node.js.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        missing+=(nodejs npm)
     fi
     # The support console's end-to-end tests drive Debian's Chromium (never a downloaded browser).
     if [[ ! -x /usr/bin/chromium ]]; then

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# Throw-away PostgreSQL / RabbitMQ / Redis instances for the test suite.
+# Throw-away PostgreSQL / RabbitMQ / Redis / Azurite instances for the test suite.
 #
 # Source this file, then:
 #   gc_start_postgres DIR [durable]
@@ -10,7 +10,9 @@
 #                              (all three on) and preloads pg_stat_statements when the package has it.
 #   gc_start_rabbitmq DIR   -> exports GC_TEST_RABBITMQ (+ GC_TEST_RABBITMQ_STREAM_PORT, GC_TEST_RABBITMQ_CTL)
 #   gc_start_redis DIR      -> exports GC_TEST_REDIS
-#   gc_start_all DIR        -> the three above under DIR/{postgres,rabbitmq,redis},
+#   gc_start_azurite DIR    -> exports GC_TEST_AZURITE (a blob connection string); installs the npm
+#                              package azurite once into a cache folder outside the repository
+#   gc_start_all DIR        -> the four above under DIR/{postgres,rabbitmq,redis,azurite},
 #                              booting RabbitMQ in parallel with the others
 #   gc_stop_all             -> stops whatever this shell started (also partial starts)
 #   gc_stop_dir DIR         -> stops the server whose state lives in DIR (works from
@@ -450,6 +452,77 @@ _gc_stop_redis() {  # dir (state already sourced)
 }
 
 # --------------------------------------------------------------------------
+# Azurite (Azure Blob Storage emulator, from npm)
+# --------------------------------------------------------------------------
+
+GC_AZURITE_VERSION=${GC_AZURITE_VERSION:-3.37}
+
+# Outside the source tree, kept between runs: the install takes ~40 s, a start ~2 s.
+_gc_azurite_home() { echo "${GC_AZURITE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/globalcommerce/azurite}"; }
+
+# gc_ensure_azurite VAR: installs azurite $GC_AZURITE_VERSION.x into the cache folder unless it is there, and
+# stores the path of its blob service's entry point in VAR (its own locals are _-prefixed so that VAR, set by
+# printf -v, is the caller's). A lock keeps two runs from installing at once.
+gc_ensure_azurite() {
+    local _home _entry _installed _rc=0
+    _home=$(_gc_azurite_home)
+    _entry=$_home/node_modules/azurite/dist/src/blob/main.js
+    command -v node >/dev/null && command -v npm >/dev/null || { _gc_fail "node and npm are needed for Azurite"; return 1; }
+    mkdir -p "$_home" || return 1
+    (
+        flock -w 300 9 || exit 1
+        _installed=$(node -p "require(process.argv[1]).version" "$_home/node_modules/azurite/package.json" 2>/dev/null) || _installed=
+        [[ -f $_entry && $_installed == "$GC_AZURITE_VERSION".* ]] && exit 0
+        _gc_log "installing azurite@$GC_AZURITE_VERSION into $_home ..."
+        npm install --prefix "$_home" --no-audit --no-fund --loglevel=error "azurite@$GC_AZURITE_VERSION" >"$_home/npm-install.log" 2>&1
+    ) 9>"$_home.lock" || _rc=$?
+    if ((_rc != 0)) || [[ ! -f $_entry ]]; then
+        _gc_fail "npm could not install azurite@$GC_AZURITE_VERSION" "$_home/npm-install.log"
+        return 1
+    fi
+    printf -v "$1" '%s' "$_entry"
+}
+
+gc_start_azurite() {
+    local dir t0 port main pid i
+    _gc_now_us t0
+    dir=$(_gc_abs "${1:?usage: gc_start_azurite DIR}") || return 1
+    gc_ensure_azurite main || return 1
+    gc_free_port port || return 1
+    printf 'GC_KIND=azurite\nGC_PORT=%s\n' "$port" >"$dir/gc-server.state"
+    _gc_remember "$dir"
+    mkdir -p "$dir/data"
+    if ! _gc_spawn "$dir/azurite.pid" "$dir/azurite.log" node "$main" --silent --location "$dir/data" \
+            --blobHost 127.0.0.1 --blobPort "$port" --skipApiVersionCheck --loose; then
+        _gc_fail "azurite did not launch" "$dir/azurite.log"
+        return 1
+    fi
+    # Stopped with SIGKILL: without this the shell would report the kill as a job of its own ("Killed").
+    disown "$!" 2>/dev/null || true
+    pid=$(cat "$dir/azurite.pid")
+    for ((i = 0; i < 300; i++)); do
+        if _gc_port_open "$port"; then
+            # The development storage account every Azurite has (its well-known name and key), on our port.
+            export GC_TEST_AZURITE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+            _gc_log "azurite up on 127.0.0.1:$port ($(_gc_since "$t0"))"
+            return 0
+        fi
+        _gc_pid_alive "$pid" || break
+        sleep 0.1
+    done
+    _gc_fail "azurite did not listen on port $port" "$dir/azurite.log"
+}
+
+# Azurite ignores SIGTERM: KILL its process group at once.
+_gc_stop_azurite() {  # dir (state already sourced)
+    local dir=$1 pid
+    pid=$(cat "$dir/azurite.pid" 2>/dev/null)
+    _gc_pid_alive "$pid" || return 0
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    _gc_wait_gone "$pid" 5
+}
+
+# --------------------------------------------------------------------------
 # All together
 # --------------------------------------------------------------------------
 
@@ -460,6 +533,7 @@ gc_start_all() {
     _gc_rabbit_launch "$dir/rabbitmq" || return 1
     gc_start_postgres "$dir/postgres" || return 1
     gc_start_redis "$dir/redis" || return 1
+    gc_start_azurite "$dir/azurite" || return 1
     _gc_rabbit_wait "$dir/rabbitmq" 90 || return 1
 }
 
@@ -474,6 +548,7 @@ gc_stop_dir() {
         postgres) _gc_stop_postgres "$dir" ;;
         rabbitmq) _gc_stop_rabbitmq "$dir" ;;
         redis) _gc_stop_redis "$dir" ;;
+        azurite) _gc_stop_azurite "$dir" ;;
     esac
     local rc=$?
     if ((rc == 0)); then

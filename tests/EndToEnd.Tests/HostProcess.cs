@@ -109,9 +109,9 @@ public sealed class HostProcess : IAsyncDisposable
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         // A host keeps files of its own even in the distributed mode (its search index): never the user's default folder,
-        // never another host's.
+        // never another host's (unless the test is about the default folder, and says where it is with XDG_DATA_HOME).
         string? own = null;
-        if (!environment.ContainsKey("Commerce__DataDirectory"))
+        if (!environment.ContainsKey("Commerce__DataDirectory") && !environment.ContainsKey("XDG_DATA_HOME"))
             start.Environment["Commerce__DataDirectory"] = own = Path.Combine(Path.GetTempPath(), "gc-e2e-hosts", Guid.NewGuid().ToString("N"));
         return new HostProcess(Process.Start(start)!, address, own);
     }

@@ -16,5 +16,7 @@ public static class Policies
     public const string Staff = "staff";
     public const string OrderReader = "order-reader";
     public const string Vendor = "vendor";
+
+    // Changes a product (its content, its images): the vendor owning it, or an admin; the endpoint checks the owner.
     public const string CatalogEditor = "catalog-editor";
 }

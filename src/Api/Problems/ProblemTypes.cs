@@ -24,6 +24,10 @@ public static class ProblemTypes
     public const string ErasureInProgress = "urn:globalcommerce:problem:erasure-in-progress";
     public const string Overloaded = "urn:globalcommerce:problem:overloaded";
     public const string PayloadTooLarge = "urn:globalcommerce:problem:payload-too-large";
+    public const string InvalidImage = "urn:globalcommerce:problem:invalid-image";
+    public const string ImageTooLarge = "urn:globalcommerce:problem:image-too-large";
+    public const string TooManyImages = "urn:globalcommerce:problem:too-many-images";
+    public const string InvalidSignedUrl = "urn:globalcommerce:problem:invalid-signed-url";
     public const string Unexpected = "urn:globalcommerce:problem:unexpected";
     public const string BadRequest = "urn:globalcommerce:problem:bad-request";
     public const string MethodNotAllowed = "urn:globalcommerce:problem:method-not-allowed";

@@ -11,6 +11,8 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
 
     public DbSet<ProductStockLevel> StockLevels => Set<ProductStockLevel>();
 
+    public DbSet<ProductImage> Images => Set<ProductImage>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.AddStreamTables();
@@ -35,6 +37,8 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         level.ToTable("product_stock_levels");
         level.HasKey(l => new { l.ProductId, l.Warehouse });
         level.Property(l => l.Warehouse).HasMaxLength(64);
+
+        ProductImage.Map(modelBuilder);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

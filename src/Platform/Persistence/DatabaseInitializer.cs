@@ -1,4 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,6 +31,7 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
             // A database made before the streams existed gets their tables (a new one has them from EnsureCreated).
             if (context.Model.FindEntityType(typeof(Streams.StreamOutboxEntry)) is not null)
                 await Streams.StreamStore.EnsureTablesAsync(context, cancellationToken);
+            await CreateMissingTablesAsync(context, database.Provider, cancellationToken);
             LogReady(logger, database.Domain, database.Provider);
         }
     }
@@ -60,6 +65,26 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
             && await context.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM pragma_table_info('inbox_state') WHERE name = 'Outgoing'")
                 .SingleAsync(cancellationToken) == 0)
             await context.Database.ExecuteSqlRawAsync("ALTER TABLE inbox_state ADD COLUMN \"Outgoing\" TEXT", cancellationToken);
+    }
+
+    // EnsureCreated leaves a database that exists as it is, so a table added to a domain's model later (product_images in
+    // product_db) would be missing from every database made before it. Such tables are created here, with their indexes
+    // and keys, from the model itself: the SQL EnsureCreated would have run for them.
+    static async Task CreateMissingTablesAsync(DbContext context, DatabaseProvider provider, CancellationToken cancellationToken)
+    {
+        var existing = (await context.Database.SqlQueryRaw<string>(provider == DatabaseProvider.Postgres
+                ? "SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = current_schema()"
+                : "SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table'")
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var model = context.GetService<IDesignTimeModel>().Model;
+        var operations = context.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel());
+        var missing = operations.OfType<CreateTableOperation>().Select(t => t.Name).Where(name => !existing.Contains(name)).ToHashSet(StringComparer.Ordinal);
+        if (missing.Count == 0)
+            return;
+        var creates = operations.Where(o => o is CreateTableOperation table && missing.Contains(table.Name)
+            || o is CreateIndexOperation index && missing.Contains(index.Table)).ToList();
+        foreach (var command in context.GetService<IMigrationsSqlGenerator>().Generate(creates, model))
+            await context.Database.ExecuteSqlRawAsync(command.CommandText, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database for {Domain} ready on {Provider}")]

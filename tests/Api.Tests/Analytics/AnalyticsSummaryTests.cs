@@ -64,6 +64,8 @@ public sealed class AnalyticsSummaryTests : IDisposable
             // A wrong password, an unknown address, five wrong passwords (the fifth locks) and the right one while locked.
             [("analytics-events", "LoginFailed")] = 8,
             [("analytics-events", "UserLockedOut")] = 1,
+            // The demo catalog's products, announced as it was seeded.
+            [("product-events", "ProductChanged")] = GlobalCommerce.Consumers.Catalog.DemoCatalog.Products.Count,
         };
         var summary = await WaitForCountsAsync(support, expected);
 

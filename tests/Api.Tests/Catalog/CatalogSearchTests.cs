@@ -177,4 +177,26 @@ public sealed class CatalogSearchTests : IDisposable
         await ProblemAsync(await client.GetAsync($"/api/products/{id}?fields=id,secret"), HttpStatusCode.BadRequest, "validation-failed");
         await ProblemAsync(await client.GetAsync("/api/products?fields=,,,"), HttpStatusCode.BadRequest, "validation-failed");
     }
+
+    [Fact]
+    public async Task An_uploaded_image_reaches_the_search_results_and_leaves_them_when_deleted()
+    {
+        var vendor = await _factory.DemoVendorAsync();
+        var anonymous = _factory.CreateClient();
+        var created = await vendor.PostAsJsonAsync("/api/products", NewProduct(Sku(), "Orrery Brass Desk Clock", 79m, brand: "Copperleaf", category: "Home & Kitchen"));
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var image = await ProductImageApi.UploadedAsync(await vendor.UploadImageAsync(id, TestImages.Png(), "image/png"));
+        var imageId = image.GetProperty("id").GetGuid();
+
+        var found = await EventuallyAsync(() => SearchAsync(anonymous, "q=orrery"),
+            r => Items(r).SingleOrDefault() is { ValueKind: JsonValueKind.Object } item && item.GetProperty("images").GetArrayLength() == 1);
+        var url = Items(found).Single().GetProperty("images")[0].GetString();
+        Assert.Equal($"/api/products/{id}/images/{imageId}", url);
+        var served = await anonymous.GetAsync(url);
+        Assert.Equal(("image/png", HttpStatusCode.OK), (served.Content.Headers.ContentType?.MediaType, served.StatusCode));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await vendor.DeleteAsync($"/api/products/{id}/images/{imageId}")).StatusCode);
+        await EventuallyAsync(() => SearchAsync(anonymous, "q=orrery"), r => Items(r).Single().GetProperty("images").GetArrayLength() == 0);
+    }
 }

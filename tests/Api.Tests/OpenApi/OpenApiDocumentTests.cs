@@ -12,6 +12,7 @@ public sealed class OpenApiDocumentTests : IDisposable
     [
         "POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh", "GET /api/products", "GET /api/products/{id}", "GET /api/search",
         "GET /api/erasures/{id}", "GET /.well-known/jwks.json", "GET /.well-known/openid-configuration",
+        "GET /api/products/{id}/images", "GET /api/products/{id}/images/{imageId}", "GET /api/blobs/{container}/{name}",
     ];
 
     readonly ApiFactory _factory = new();

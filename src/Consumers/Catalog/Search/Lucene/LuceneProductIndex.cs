@@ -46,7 +46,7 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
     long _lastPrune;
 
     public LuceneProductIndex(string path, TimeSpan cursorLifetime, ILogger<LuceneProductIndex> logger)
-        : this(FSDirectory.Open(new DirectoryInfo(path)), cursorLifetime, logger)
+        : this(OwnerOnlyDirectory.Create(path), cursorLifetime, logger)
     {
         Path = path;
     }
@@ -59,6 +59,7 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         _analyzer = CreateAnalyzer();
         var config = new IndexWriterConfig(Version, _analyzer) { OpenMode = OpenMode.CREATE_OR_APPEND, Similarity = new BM25Similarity() };
         _writer = new IndexWriter(directory, config);
+        (directory as OwnerOnlyDirectory)?.Restrict(IndexWriter.WRITE_LOCK_NAME);
         _searchers = new SearcherManager(_writer, applyAllDeletes: true, new Bm25SearcherFactory());
         LoadRevisions();
     }
