@@ -33,7 +33,7 @@ builder.Services.AddCommerceBus(options, bus =>
 });
 
 var app = builder.Build();
-if (await AdminCommand.TryRunAsync(app, args) || await ReindexCommand.TryRunAsync(app, args))
+if (await AdminCommand.TryRunAsync(app, args) || await ReindexCommand.TryRunAsync(app, args) || await GenerateCatalogCommand.TryRunAsync(app, args))
     return;
 app.UseCommerceHttp();
 app.UseCommerceIdentity();
@@ -44,6 +44,7 @@ app.MapIdentity();
 app.MapProducts();
 app.MapProductWrites();
 app.MapSearch();
+app.MapCacheAdmin();
 app.MapProductImages();
 app.MapOrders();
 app.MapVendors();

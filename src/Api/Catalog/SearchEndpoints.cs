@@ -43,7 +43,29 @@ public static class SearchEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithCatalogRead(itemsProperty: "items");
+        app.MapGet("/api/categories", CategoriesAsync).WithTags("Catalog").AllowAnonymous().WithName("ListCategories")
+            .WithSummary("The catalog's categories with their product counts, most products first")
+            .WithDescription("From the search index, through its results cache (dropped whenever the index takes a change). Pass a "
+                + "category to GET /api/search?category= to browse it.")
+            .Produces<IReadOnlyList<FacetCount>>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithCatalogRead();
         return app;
+    }
+
+    static async Task<IResult> CategoriesAsync(IProductSearchIndex index, SearchResultCache cache, CancellationToken cancellationToken)
+    {
+        var everything = new SearchRequest { Size = 1 };
+        try
+        {
+            var results = await cache.GetOrSearchAsync(everything, ct => index.SearchAsync(everything, ct), cancellationToken);
+            return Results.Ok(results.Facets.GetValueOrDefault(SearchFacets.Category, []).Select(v => new FacetCount(v.Value, v.Count)).ToList());
+        }
+        catch (SearchUnavailableException)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, type: ProblemTypes.SearchUnavailable,
+                title: "Search is unavailable", detail: "The search backend did not answer; try again shortly.");
+        }
     }
 
     static async Task<IResult> SearchAsync(HttpContext http, ClaimsPrincipal caller, IProductSearchIndex index, SearchResultCache cache,

@@ -59,6 +59,9 @@ public sealed partial class ProductCache(IProductCacheStore? store, ILogger<Prod
     public Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken) =>
         store is null || changed.Count == 0 ? Task.CompletedTask : store.EvictAsync(changed, cancellationToken);
 
+    // The founding document's manual invalidation (an admin's request); throws when the store cannot be reached.
+    public Task ClearAsync(CancellationToken cancellationToken) => store is null ? Task.CompletedTask : store.ClearAsync(cancellationToken);
+
     // A cache that cannot be reached is a miss: the catalog answers, slower.
     async Task<(bool Reached, T Value)> ReadAsync<T>(Func<Task<T>> read)
     {
@@ -102,6 +105,9 @@ public interface IProductCacheStore
     Task SetListAsync(long generation, string category, IReadOnlyList<CachedProduct> list, CancellationToken cancellationToken);
 
     Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken);
+
+    // Drops every entry and list (the manual invalidation); the fences stay.
+    Task ClearAsync(CancellationToken cancellationToken);
 
     // Raises each product's fence to its revision (never lowers it), drops its entry, and bumps the list generation.
     Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken);

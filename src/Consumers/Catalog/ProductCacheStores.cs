@@ -44,6 +44,14 @@ public sealed class MemoryProductCacheStore(ProductCacheOptions options, TimePro
     public Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<Guid, long>>(ids.Distinct().ToDictionary(id => id, id => _fences.GetValueOrDefault(id)));
 
+    public Task ClearAsync(CancellationToken cancellationToken)
+    {
+        _products.Clear();
+        Interlocked.Increment(ref _generation);
+        _lists.Clear();
+        return Task.CompletedTask;
+    }
+
     public Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken)
     {
         foreach (var (id, version) in changed)
@@ -127,6 +135,31 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
         RedisKey[] keys = [.. ids.Select(Fence), .. ids.Select(Entry), Generation];
         RedisValue[] values = [.. ids.Select(id => (RedisValue)changed[id]), (long)Math.Ceiling(2 * options.Ttl.TotalSeconds)];
         await (await DbAsync()).ScriptEvaluateAsync(EvictScript, keys, values);
+    }
+
+    // Every entry of every server goes (a SCAN, in pages), and the list generation moves on; the fences stay.
+    public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        var redis = await _redis.Value;
+        var db = redis.GetDatabase();
+        foreach (var server in redis.GetServers().Where(s => !s.IsReplica))
+        {
+            var batch = new List<RedisKey>(500);
+            await foreach (var key in server.KeysAsync(pattern: $"{options.RedisKeyPrefix}product:*", pageSize: 500).WithCancellation(cancellationToken))
+            {
+                batch.Add(key);
+                if (batch.Count == 500)
+                {
+                    await db.KeyDeleteAsync([.. batch]);
+                    batch.Clear();
+                }
+            }
+
+            if (batch.Count > 0)
+                await db.KeyDeleteAsync([.. batch]);
+        }
+
+        await db.StringIncrementAsync(Generation);
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GlobalCommerce.Api.Tests.Vendors;
+using Microsoft.Extensions.DependencyInjection;
 using static GlobalCommerce.Api.Tests.Vendors.VendorApi;
 
 namespace GlobalCommerce.Api.Tests.Catalog;
@@ -198,5 +199,27 @@ public sealed class CatalogSearchTests : IDisposable
 
         Assert.Equal(HttpStatusCode.NoContent, (await vendor.DeleteAsync($"/api/products/{id}/images/{imageId}")).StatusCode);
         await EventuallyAsync(() => SearchAsync(anonymous, "q=orrery"), r => Items(r).Single().GetProperty("images").GetArrayLength() == 0);
+    }
+
+    [Fact]
+    public async Task Categories_list_with_counts_and_an_admin_clears_the_caches_by_hand()
+    {
+        var anonymous = _factory.CreateClient();
+        var categories = await EventuallyAsync(() => anonymous.GetFromJsonAsync<JsonElement>("/api/categories"),
+            c => c.EnumerateArray().Sum(v => v.GetProperty("count").GetInt64()) >= 36);
+        Assert.Contains(categories.EnumerateArray(), v => v.GetProperty("value").GetString() == "Audio" && v.GetProperty("count").GetInt64() >= 6);
+
+        var products = await anonymous.GetFromJsonAsync<JsonElement>("/api/products");
+        var id = products[0].GetProperty("id").GetGuid();
+        await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}");
+        var store = _factory.Services.GetRequiredService<GlobalCommerce.Consumers.Catalog.IProductCacheStore>();
+        Assert.NotNull((await store.GetProductAsync(id, CancellationToken.None)).Entry);
+
+        var shopper = await _factory.CreateShopperClientAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await shopper.PostAsync("/api/admin/cache/clear", null)).StatusCode);
+        var admin = await _factory.CreateClientAsAsync("admin@demo.local");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/admin/cache/clear", null)).StatusCode);
+        Assert.Null((await store.GetProductAsync(id, CancellationToken.None)).Entry);
+        Assert.Equal(id, (await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}")).GetProperty("id").GetGuid());
     }
 }

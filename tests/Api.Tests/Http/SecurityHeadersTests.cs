@@ -11,7 +11,7 @@ namespace GlobalCommerce.Api.Tests.Http;
 
 public sealed partial class SecurityHeadersTests
 {
-    static readonly HashSet<string> PublicCatalogReads = ["GET /api/products", "GET /api/products/{id}", "GET /api/search"];
+    static readonly HashSet<string> PublicCatalogReads = ["GET /api/products", "GET /api/products/{id}", "GET /api/search", "GET /api/categories"];
 
     [Fact]
     public async Task Every_operation_of_the_openapi_document_answers_nosniff_a_policy_and_no_store_for_anonymous_and_shopper()

@@ -10,7 +10,7 @@ public sealed class OpenApiDocumentTests : IDisposable
     // Operations anyone may call; every other one must declare the bearer requirement.
     static readonly HashSet<string> Anonymous =
     [
-        "POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh", "GET /api/products", "GET /api/products/{id}", "GET /api/search",
+        "POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh", "GET /api/products", "GET /api/products/{id}", "GET /api/search", "GET /api/categories",
         "GET /api/erasures/{id}", "GET /.well-known/jwks.json", "GET /.well-known/openid-configuration",
         "GET /api/products/{id}/images", "GET /api/products/{id}/images/{imageId}", "GET /api/blobs/{container}/{name}",
     ];
