@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GlobalCommerce.Api.Tests.Vendors;
+using GlobalCommerce.Contracts.Streams;
+using GlobalCommerce.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using static GlobalCommerce.Api.Tests.Vendors.VendorApi;
 
@@ -43,6 +45,10 @@ public sealed class CatalogSearchTests : IDisposable
         Assert.Equal((id, 129.90m, "Sonora", 0), (item.GetProperty("id").GetGuid(), item.GetProperty("price").GetDecimal(),
             item.GetProperty("brand").GetString(), item.GetProperty("available").GetInt32()));
         Assert.Equal(129.90m, (await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}")).GetProperty("price").GetDecimal());
+        // Each search is a fact on analytics-events: the words, the result count, an anonymous shopper.
+        var searched = await EventuallyAsync(() => _factory.StreamEventsAsync<SearchPerformed>(StreamNames.AnalyticsEvents),
+            events => events.Any(e => e.Query == "zephyrin hedphones" && e.ResultCount == 1));
+        Assert.All(searched.Where(e => e.Query == "zephyrin hedphones"), e => Assert.Null(e.UserId));
 
         using var edit = new HttpRequestMessage(HttpMethod.Put, $"/api/products/{id}")
         {
