@@ -142,7 +142,7 @@ public sealed class AnalyticsCrashTests(ITestOutputHelper output)
         var factory = new ConnectionFactory { Uri = platform.Broker.AddressOf(platform.VirtualHost) };
         await using var connection = await factory.CreateConnectionAsync();
         var events = new ConcurrentBag<(string Stream, string Type, string EventId)>();
-        string[] streams = ["order-events", "payment-events", "inventory-events", "analytics-events"];
+        string[] streams = ["order-events", "payment-events", "inventory-events", "analytics-events", "product-events"];
         await Task.WhenAll(streams.SelectMany(stream => Enumerable.Range(0, partitions).Select(async partition =>
         {
             await using var channel = await connection.CreateChannelAsync();
