@@ -213,4 +213,23 @@ public sealed class LuceneSearchBehaviourTests : IDisposable
 
         Assert.Single(results.Hits);
     }
+
+    [Fact]
+    public async Task A_rebuild_that_fails_midway_leaves_the_index_as_it_was_and_writable()
+    {
+        await _index.IndexAsync([Doc("Lamp"), Doc("Kettle")], CancellationToken.None);
+
+        static async IAsyncEnumerable<ProductSearchDocument> Failing()
+        {
+            yield return Doc("Half a catalog");
+            await Task.Yield();
+            throw new InvalidOperationException("the catalog went away");
+        }
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _index.ReplaceAllAsync(Failing(), null, CancellationToken.None));
+        Assert.Equal(2, await _index.CountAsync(CancellationToken.None));
+        await _index.IndexAsync([Doc("Toaster")], CancellationToken.None);
+        Assert.Equal(3, await _index.CountAsync(CancellationToken.None));
+        Assert.Empty((await Search("half catalog")).Hits);
+    }
 }

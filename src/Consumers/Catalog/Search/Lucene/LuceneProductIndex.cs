@@ -32,12 +32,16 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
     const int MaxSize = 100;
 
     // Field boosts of the relevance query (Elasticsearch's multi_match "name^3 brand^2 ...").
-    static readonly (string Field, float Boost)[] TextFields = [("name", 3f), ("brand_text", 2f), ("sku_text", 2f), ("category_text", 1.5f), ("description", 1f)];
+    // Typos are forgiven in the short fields a shopper names (name, brand, category); the description and the SKU match as
+    // written. Fuzzy matching keeps the first letter (prefix 1): a Levenshtein automaton over every term of a long
+    // description field was most of an uncached search's time, and first-letter typos are rare.
+    static readonly (string Field, float Boost, bool Fuzzy)[] TextFields =
+        [("name", 3f, true), ("brand_text", 2f, true), ("sku_text", 2f, false), ("category_text", 1.5f, true), ("description", 1f, false)];
 
     readonly LuceneDirectory _directory;
     readonly Analyzer _analyzer;
-    readonly IndexWriter _writer;
-    readonly SearcherManager _searchers;
+    IndexWriter _writer;
+    SearcherManager _searchers;
     readonly SearcherLifetimeManager _snapshots = new();
     readonly SemaphoreSlim _writeLock = new(1, 1);
     readonly ConcurrentDictionary<Guid, long> _revisions = new();
@@ -57,11 +61,16 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         _cursorLifetime = cursorLifetime;
         _logger = logger;
         _analyzer = CreateAnalyzer();
-        var config = new IndexWriterConfig(Version, _analyzer) { OpenMode = OpenMode.CREATE_OR_APPEND, Similarity = new BM25Similarity() };
-        _writer = new IndexWriter(directory, config);
-        (directory as OwnerOnlyDirectory)?.Restrict(IndexWriter.WRITE_LOCK_NAME);
-        _searchers = new SearcherManager(_writer, applyAllDeletes: true, new Bm25SearcherFactory());
+        (_writer, _searchers) = Open();
         LoadRevisions();
+    }
+
+    (IndexWriter, SearcherManager) Open()
+    {
+        var config = new IndexWriterConfig(Version, _analyzer) { OpenMode = OpenMode.CREATE_OR_APPEND, Similarity = new BM25Similarity() };
+        var writer = new IndexWriter(_directory, config);
+        (_directory as OwnerOnlyDirectory)?.Restrict(IndexWriter.WRITE_LOCK_NAME);
+        return (writer, new SearcherManager(writer, applyAllDeletes: true, new Bm25SearcherFactory()));
     }
 
     public string? Path { get; }
@@ -155,12 +164,20 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
                     progress?.Report(count);
             }
 
+            // One segment: a search then expands each fuzzy term once instead of once per segment. Later changes add small
+            // segments, which the merge policy keeps few.
+            _writer.ForceMerge(1);
             CommitAndRefresh();
             progress?.Report(count);
         }
         catch
         {
+            // Back to the last commit: Lucene's rollback closes the writer, so the index is opened again as it was.
             _writer.Rollback();
+            _searchers.Dispose();
+            (_writer, _searchers) = Open();
+            _revisions.Clear();
+            LoadRevisions();
             throw;
         }
         finally
@@ -201,7 +218,8 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         try
         {
             var snapshot = fromSnapshot ? cursor!.Snapshot : _snapshots.Record(searcher);
-            var text = TextQuery(request.Text);
+            // Rewritten once (fuzzy terms expanded through their Levenshtein automata, per segment) for every pass below.
+            var text = searcher.Rewrite(TextQuery(request.Text));
             var sort = SortOf(request.Sort);
             var after = cursor is null ? null : cursor.After(sort);
 
@@ -260,11 +278,11 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         {
             var perTerm = new DisjunctionMaxQuery(0.3f);
             var edits = AutoFuzziness(term);
-            foreach (var (field, boost) in TextFields)
+            foreach (var (field, boost, fuzzy) in TextFields)
             {
                 perTerm.Add(new TermQuery(new Term(field, term)) { Boost = boost });
-                if (edits > 0)
-                    perTerm.Add(new FuzzyQuery(new Term(field, term), edits, prefixLength: 0, maxExpansions: 50, transpositions: true) { Boost = boost * 0.5f });
+                if (fuzzy && edits > 0)
+                    perTerm.Add(new FuzzyQuery(new Term(field, term), edits, prefixLength: 1, maxExpansions: 50, transpositions: true) { Boost = boost * 0.5f });
             }
 
             query.Add(perTerm, Occur.SHOULD);
