@@ -218,23 +218,15 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         try
         {
             var snapshot = fromSnapshot ? cursor!.Snapshot : _snapshots.Record(searcher);
-            // Rewritten once (fuzzy terms expanded through their Levenshtein automata, per segment) for every pass below.
+            // Rewritten here, once: the fuzzy terms expanded through their Levenshtein automata, per segment.
             var text = searcher.Rewrite(TextQuery(request.Text));
             var sort = SortOf(request.Sort);
             var after = cursor is null ? null : cursor.After(sort);
 
-            var facets = new FacetCounter(request.Categories.Count == 0, request.Brands.Count == 0, request.InStock is null);
             var top = TopFieldCollector.Create(sort, size, after, fillFields: true, trackDocScores: true, trackMaxScore: false, docsScoredInOrder: false);
-            searcher.Search(Filtered(text, request, except: null), MultiCollector.Wrap(top, facets));
+            var facets = new FacetingCollector(top, request.Categories, request.Brands, request.InStock);
+            searcher.Search(Filtered(text, request), facets);
             var docs = top.GetTopDocs();
-
-            // Multi-select facets: a facet whose filter is set counts without that filter.
-            if (request.Categories.Count > 0)
-                CountOnly(searcher, Filtered(text, request, except: SearchFacets.Category), facets, SearchFacets.Category);
-            if (request.Brands.Count > 0)
-                CountOnly(searcher, Filtered(text, request, except: SearchFacets.Brand), facets, SearchFacets.Brand);
-            if (request.InStock is not null)
-                CountOnly(searcher, Filtered(text, request, except: SearchFacets.InStock), facets, SearchFacets.InStock);
 
             var hits = new List<SearchHit>(docs.ScoreDocs.Length);
             foreach (var scoreDoc in docs.ScoreDocs)
@@ -256,13 +248,6 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
             else
                 _searchers.Release(searcher);
         }
-    }
-
-    static void CountOnly(IndexSearcher searcher, Query query, FacetCounter facets, string facet)
-    {
-        var counter = new FacetCounter(facet == SearchFacets.Category, facet == SearchFacets.Brand, facet == SearchFacets.InStock);
-        searcher.Search(query, counter);
-        facets.Take(counter, facet);
     }
 
     // The shopper's words: each must match (one word in a short query may be missing from a long one: 75 % of more than
@@ -328,27 +313,14 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         return terms;
     }
 
-    static Query Filtered(Query text, SearchRequest request, string? except)
+    // The filters that are not facets; category, brand and availability are applied by the FacetingCollector.
+    static Query Filtered(Query text, SearchRequest request)
     {
         var filter = new BooleanQuery { { LiveProducts, Occur.MUST } };
-        if (request.Categories.Count > 0 && except != SearchFacets.Category)
-            filter.Add(AnyOf("category", request.Categories), Occur.MUST);
-        if (request.Brands.Count > 0 && except != SearchFacets.Brand)
-            filter.Add(AnyOf("brand", request.Brands), Occur.MUST);
-        if (request.InStock is { } inStock && except != SearchFacets.InStock)
-            filter.Add(new TermQuery(new Term("in_stock", inStock ? "1" : "0")), Occur.MUST);
         if (request.MinPrice is not null || request.MaxPrice is not null)
             filter.Add(NumericRangeQuery.NewInt64Range("price", request.MinPrice is { } min ? Cents(min, up: true) : null,
                 request.MaxPrice is { } max ? Cents(max, up: false) : null, true, true), Occur.MUST);
         return new FilteredQuery(text, new QueryWrapperFilter(filter));
-    }
-
-    static BooleanQuery AnyOf(string field, IReadOnlyList<string> values)
-    {
-        var any = new BooleanQuery();
-        foreach (var value in values.Distinct(StringComparer.Ordinal))
-            any.Add(new TermQuery(new Term(field, value)), Occur.SHOULD);
-        return any;
     }
 
     static Sort SortOf(SearchSort sort)
