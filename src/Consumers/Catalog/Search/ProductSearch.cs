@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
 namespace GlobalCommerce.Consumers.Catalog.Search;
 
 // What the search index holds of a product: the fields shoppers search, filter, facet and sort by, and what a result
@@ -47,6 +51,27 @@ public sealed record SearchRequest
     public int Size { get; init; } = 20;
 
     public string? Cursor { get; init; }
+}
+
+public static class SearchRequestKeys
+{
+    // Words, filters and sort: what a cursor must be sent with again (the page size may change between pages).
+    public static string Fingerprint(SearchRequest request) => Hash(string.Join('\u001f',
+        request.Text?.Trim() ?? "",
+        string.Join('\u001e', request.Categories.Order(StringComparer.Ordinal)),
+        string.Join('\u001e', request.Brands.Order(StringComparer.Ordinal)),
+        request.MinPrice?.ToString(CultureInfo.InvariantCulture) ?? "",
+        request.MaxPrice?.ToString(CultureInfo.InvariantCulture) ?? "",
+        request.InStock?.ToString() ?? "",
+        request.Sort.ToString()));
+
+    // The whole request, the words without case (the analyzer lowercases them): a results cache's key.
+    public static string CacheKey(SearchRequest request) => Hash(string.Join('\u001f',
+        Fingerprint(request with { Text = request.Text?.Trim().ToLowerInvariant() }),
+        request.Size.ToString(CultureInfo.InvariantCulture),
+        request.Cursor ?? ""));
+
+    static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 12);
 }
 
 public sealed record SearchHit(ProductSearchDocument Product, float? Score);

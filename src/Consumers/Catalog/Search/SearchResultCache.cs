@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -58,7 +56,7 @@ public sealed partial class SearchResultCache : IAsyncDisposable
         if (_store == ProductCacheStore.None)
             return await search(cancellationToken);
         var generation = Generation;
-        var key = $"{_prefix}{generation}:{KeyOf(request)}";
+        var key = $"{_prefix}{generation}:{SearchRequestKeys.CacheKey(request)}";
         if (await ReadAsync(key) is { } cached)
         {
             Interlocked.Increment(ref _hits);
@@ -131,21 +129,6 @@ public sealed partial class SearchResultCache : IAsyncDisposable
         {
             LogUnavailable(_logger, exception);
         }
-    }
-
-    static string KeyOf(SearchRequest request)
-    {
-        var text = string.Join('\u001f',
-            request.Text?.Trim().ToLowerInvariant() ?? "",
-            string.Join('\u001e', request.Categories.Order(StringComparer.Ordinal)),
-            string.Join('\u001e', request.Brands.Order(StringComparer.Ordinal)),
-            request.MinPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-            request.MaxPrice?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-            request.InStock?.ToString() ?? "",
-            request.Sort.ToString(),
-            request.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            request.Cursor ?? "");
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 16);
     }
 
     public async ValueTask DisposeAsync()

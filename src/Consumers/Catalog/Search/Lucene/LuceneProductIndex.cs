@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text.Json;
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.Core;
@@ -10,7 +9,6 @@ using Lucene.Net.Documents;
 using Lucene.Net.Index;
 using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
-using Lucene.Net.Store;
 using Lucene.Net.Util;
 using Microsoft.Extensions.Logging;
 using LuceneDirectory = Lucene.Net.Store.Directory;
@@ -52,7 +50,6 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
     public LuceneProductIndex(string path, TimeSpan cursorLifetime, ILogger<LuceneProductIndex> logger)
         : this(OwnerOnlyDirectory.Create(path), cursorLifetime, logger)
     {
-        Path = path;
     }
 
     public LuceneProductIndex(LuceneDirectory directory, TimeSpan cursorLifetime, ILogger<LuceneProductIndex> logger)
@@ -72,11 +69,6 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         (_directory as OwnerOnlyDirectory)?.Restrict(IndexWriter.WRITE_LOCK_NAME);
         return (writer, new SearcherManager(writer, applyAllDeletes: true, new Bm25SearcherFactory()));
     }
-
-    public string? Path { get; }
-
-    // Called after each change event batch the host applied, and by the reindex: how far the index is.
-    public long Refreshes { get; private set; }
 
     // Text: tokens split by Unicode rules, lower-cased and folded to ASCII ("Café" finds "cafe"); no stemming, so that
     // fuzzy matching compares the words as written.
@@ -206,7 +198,7 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
     public Task<SearchResults> SearchAsync(SearchRequest request, CancellationToken cancellationToken)
     {
         var size = Math.Clamp(request.Size, 1, MaxSize);
-        var fingerprint = SearchCursor.FingerprintOf(request);
+        var fingerprint = SearchRequestKeys.Fingerprint(request);
         var cursor = request.Cursor is null ? null : SearchCursor.Parse(request.Cursor, fingerprint);
         PruneSnapshots();
 
@@ -348,16 +340,13 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
             new TextField("name", product.Name, Field.Store.NO),
             new SortedDocValuesField("name_sort", new BytesRef(product.Name.ToLowerInvariant())),
             new TextField("brand_text", product.Brand, Field.Store.NO),
-            new StringField("brand", product.Brand, Field.Store.NO),
             new SortedDocValuesField("brand_dv", new BytesRef(product.Brand)),
             new TextField("category_text", product.Category, Field.Store.NO),
-            new StringField("category", product.Category, Field.Store.NO),
             new SortedDocValuesField("category_dv", new BytesRef(product.Category)),
             new TextField("sku_text", product.Sku, Field.Store.NO),
             new TextField("description", product.Description, Field.Store.NO),
             new Int64Field("price", cents, Field.Store.NO),
             new NumericDocValuesField("price_dv", cents),
-            new StringField("in_stock", product.InStock ? "1" : "0", Field.Store.NO),
             new NumericDocValuesField("in_stock_dv", product.InStock ? 1 : 0),
             new NumericDocValuesField("created_dv", product.CreatedAt.UtcTicks),
             new NumericDocValuesField("revision_dv", product.Revision),
@@ -375,7 +364,6 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
     {
         _writer.Commit();
         _searchers.MaybeRefreshBlocking();
-        Refreshes++;
     }
 
     void LoadRevisions()

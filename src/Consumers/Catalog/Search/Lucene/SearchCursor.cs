@@ -79,19 +79,5 @@ sealed record SearchCursor(long Snapshot, string Fingerprint, IReadOnlyList<stri
         }
     }
 
-    // Words, filters and sort: what a cursor must be sent with again. The page size may change between pages.
-    public static string FingerprintOf(SearchRequest request)
-    {
-        var key = string.Join('\u001f',
-            request.Text?.Trim() ?? "",
-            string.Join('\u001e', request.Categories.Order(StringComparer.Ordinal)),
-            string.Join('\u001e', request.Brands.Order(StringComparer.Ordinal)),
-            request.MinPrice?.ToString(CultureInfo.InvariantCulture) ?? "",
-            request.MaxPrice?.ToString(CultureInfo.InvariantCulture) ?? "",
-            request.InStock?.ToString() ?? "",
-            request.Sort.ToString());
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 12);
-    }
-
     internal sealed record Wire(int F, long S, string P, string[] V);
 }
