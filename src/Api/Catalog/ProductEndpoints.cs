@@ -46,8 +46,7 @@ public static class ProductEndpoints
             await catalog.Products.AsNoTracking().Where(p => p.Id == id).Select(p => CachedProduct.From(p)).SingleOrDefaultAsync(ct), cancellationToken);
         if (product is null)
             return ProblemResults.NotFound("Product", id);
-        var available = await inventory.StockItems.AsNoTracking().Where(item => item.ProductId == id)
-            .Select(item => item.OnHand - item.Reserved).SingleOrDefaultAsync(cancellationToken);
+        var available = (await StockLevels.AvailableAsync(inventory, [id], cancellationToken)).GetValueOrDefault(id);
         return Results.Ok(ProductResponse.From(product, available));
     }
 }

@@ -137,10 +137,7 @@ public static class SearchEndpoints
         var userId = Guid.TryParse(caller.FindFirst("sub")?.Value, out var id) ? id : (Guid?)null;
         var hits = userId is { } user && order == SearchSort.Relevance ? personalizer.Reorder(user, results.Hits) : results.Hits;
         var ids = hits.Select(h => h.Product.Id).ToList();
-        var available = ids.Count == 0
-            ? []
-            : await inventory.StockItems.AsNoTracking().Where(item => ids.Contains(item.ProductId))
-                .ToDictionaryAsync(item => item.ProductId, item => item.OnHand - item.Reserved, cancellationToken);
+        var available = await StockLevels.AvailableAsync(inventory, ids, cancellationToken);
 
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         events.Add(new SearchPerformed

@@ -39,7 +39,7 @@ public sealed partial class SearchEventSink(IServiceScopeFactory scopes, ILogger
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var producer = scope.ServiceProvider.GetRequiredService<ITopicProducer<SearchPerformed>>();
-                await Task.WhenAll(batch.Select(search => producer.Produce(search, search.UserId?.ToString("N") ?? "anonymous", stoppingToken)));
+                await producer.ProduceAll(batch, search => search.UserId?.ToString("N") ?? "anonymous", stoppingToken);
                 batch.Clear();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -64,6 +64,12 @@ public sealed class MemoryProductCacheStore(ProductCacheOptions options, TimePro
         _lists.Clear();
         return Task.CompletedTask;
     }
+
+    public Task<string?> TryLeaseAsync(string name, TimeSpan ttl, CancellationToken cancellationToken) => Task.FromResult<string?>("this-process");
+
+    public Task ReleaseLeaseAsync(string name, string token, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken) => Task.FromResult(false);
 }
 
 // Real mode: shared by every API process and the workers that evict. Entries and lists expire after Ttl; a fence lives
@@ -85,7 +91,15 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
         return redis.call('INCR', KEYS[2 * n + 1])
         """;
 
+    // Deletes the lease only if it is still the caller's (it may have expired and been granted to another process).
+    const string ReleaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """;
+
     readonly Lazy<Task<ConnectionMultiplexer>> _redis = new(() => ConnectAsync(options.RedisConnection));
+
+    RedisKey Lease(string name) => $"{options.RedisKeyPrefix}lease:{name}";
 
     RedisKey Entry(Guid id) => $"{options.RedisKeyPrefix}product:{id:N}";
 
@@ -141,26 +155,21 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
     public async Task ClearAsync(CancellationToken cancellationToken)
     {
         var redis = await _redis.Value;
-        var db = redis.GetDatabase();
-        foreach (var server in redis.GetServers().Where(s => !s.IsReplica))
-        {
-            var batch = new List<RedisKey>(500);
-            await foreach (var key in server.KeysAsync(pattern: $"{options.RedisKeyPrefix}product:*", pageSize: 500).WithCancellation(cancellationToken))
-            {
-                batch.Add(key);
-                if (batch.Count == 500)
-                {
-                    await db.KeyDeleteAsync([.. batch]);
-                    batch.Clear();
-                }
-            }
-
-            if (batch.Count > 0)
-                await db.KeyDeleteAsync([.. batch]);
-        }
-
-        await db.StringIncrementAsync(Generation);
+        await RedisKeys.DeleteMatchingAsync(redis, $"{options.RedisKeyPrefix}product:*", cancellationToken);
+        await redis.GetDatabase().StringIncrementAsync(Generation);
     }
+
+    public async Task<string?> TryLeaseAsync(string name, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var token = Guid.NewGuid().ToString("N");
+        return await (await DbAsync()).StringSetAsync(Lease(name), token, ttl, When.NotExists) ? token : null;
+    }
+
+    public async Task ReleaseLeaseAsync(string name, string token, CancellationToken cancellationToken) =>
+        await (await DbAsync()).ScriptEvaluateAsync(ReleaseScript, [Lease(name)], [token]);
+
+    public async Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken) =>
+        await (await DbAsync()).KeyExistsAsync(Lease(name));
 
     public async ValueTask DisposeAsync()
     {
@@ -174,5 +183,30 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
         var parsed = ConfigurationOptions.Parse(configuration);
         parsed.AbortOnConnectFail = false;
         return await ConnectionMultiplexer.ConnectAsync(parsed);
+    }
+}
+
+public static class RedisKeys
+{
+    // Deletes every key matching pattern on every primary, a SCAN page (500 keys) at a time; never KEYS, which blocks Redis.
+    public static async Task DeleteMatchingAsync(IConnectionMultiplexer redis, string pattern, CancellationToken cancellationToken)
+    {
+        var db = redis.GetDatabase();
+        foreach (var server in redis.GetServers().Where(s => !s.IsReplica))
+        {
+            var batch = new List<RedisKey>(500);
+            await foreach (var key in server.KeysAsync(pattern: pattern, pageSize: 500).WithCancellation(cancellationToken))
+            {
+                batch.Add(key);
+                if (batch.Count == 500)
+                {
+                    await db.KeyDeleteAsync([.. batch]);
+                    batch.Clear();
+                }
+            }
+
+            if (batch.Count > 0)
+                await db.KeyDeleteAsync([.. batch]);
+        }
     }
 }

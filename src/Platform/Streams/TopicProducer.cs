@@ -8,10 +8,14 @@ namespace GlobalCommerce.Platform.Streams;
 // behind the transactional outbox, or a scope that called IStreamTransaction.Enlist) the event is written to that
 // database's stream_outbox and reaches the stream if and only if the transaction commits; the relay of that database
 // produces it after the commit. Outside one it is produced at once and the call returns when the backend confirmed it.
-public interface ITopicProducer<in T>
+public interface ITopicProducer<T>
     where T : class
 {
     Task Produce(T message, string partitionKey, CancellationToken cancellationToken = default);
+
+    // Several events in one hand-over to the backend (one transaction and one fsync on the embedded default, one batch of
+    // publisher confirms on RabbitMQ), for a producer that gathers events, instead of one hand-over each.
+    Task ProduceAll(IReadOnlyList<T> messages, Func<T, string> partitionKey, CancellationToken cancellationToken = default);
 }
 
 // Scoped: the database whose transaction this scope's produced events join. The transactional outbox enlists its
@@ -71,8 +75,34 @@ public sealed class TopicProducer<T>(StreamTopology topology, IStreamTransaction
             return;
         }
 
-        var record = new StreamRecord(eventId, stream, partitionKey, StreamSerializer.TypeName(typeof(T)),
-            Encoding.UTF8.GetBytes(StreamSerializer.Serialize(message)), now, trace);
-        await producer.ProduceAsync([record], cancellationToken);
+        await producer.ProduceAsync([Record(stream, eventId, partitionKey, message, now, trace)], cancellationToken);
     }
+
+    public async Task ProduceAll(IReadOnlyList<T> messages, Func<T, string> partitionKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (transaction.Enlisted is not null)
+        {
+            foreach (var message in messages)
+                await Produce(message, partitionKey(message), cancellationToken);
+            return;
+        }
+
+        var stream = topology.StreamOf(typeof(T));
+        var now = clock.GetUtcNow();
+        var trace = Activity.Current?.Id;
+        var records = new List<StreamRecord>(messages.Count);
+        foreach (var message in messages)
+        {
+            var key = partitionKey(message);
+            ArgumentException.ThrowIfNullOrEmpty(key);
+            records.Add(Record(stream, Persistence.TimeOrderedId.New(), key, message, now, trace));
+        }
+
+        await producer.ProduceAsync(records, cancellationToken);
+    }
+
+    static StreamRecord Record(string stream, Guid eventId, string partitionKey, T message, DateTimeOffset now, string? trace) =>
+        new(eventId, stream, partitionKey, StreamSerializer.TypeName(typeof(T)), Encoding.UTF8.GetBytes(StreamSerializer.Serialize(message)), now,
+            trace);
 }

@@ -48,6 +48,26 @@ public sealed class StreamEngineTests
         await TestDatabases.DropAsync(host.Services, options);
     }
 
+    // ProduceAll hands a gathered batch (search events) to the backend at once, outside any domain transaction.
+    [Fact]
+    public async Task Events_produced_together_outside_a_transaction_arrive_once_in_order_per_key()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Sqlite);
+        await using var host = await StreamTestHost.StartAsync(options, StreamsFile(options), ["ledger"]);
+
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var producer = scope.ServiceProvider.GetRequiredService<ITopicProducer<LedgerEvent>>();
+            await producer.ProduceAll([.. Accounts(10, 20)], e => e.Account);
+        }
+
+        var entries = await host.WaitForEntriesAsync("ledger", 200);
+        Assert.Equal(200, entries.Count);
+        foreach (var account in entries.GroupBy(e => e.Account))
+            Assert.Equal(Enumerable.Range(0, 20), account.Select(e => e.Sequence));
+        await TestDatabases.DropAsync(host.Services, options);
+    }
+
     [Fact]
     public async Task A_restarted_group_resumes_at_its_checkpoint_and_a_new_group_replays_from_the_start()
     {

@@ -17,8 +17,9 @@ public sealed partial class SearchResultCache : IAsyncDisposable
     readonly ProductCacheStore _store;
     readonly TimeSpan _ttl;
     readonly string _prefix;
+    readonly string _everyHost;
     readonly ILogger<SearchResultCache> _logger;
-    readonly ConcurrentDictionary<string, Task<SearchResults>> _running = new(StringComparer.Ordinal);
+    readonly SingleFlight<SearchResults> _running = new();
     readonly ConcurrentDictionary<string, (SearchResults Results, long Expires)> _memory = new(StringComparer.Ordinal);
     readonly Lazy<Task<ConnectionMultiplexer>>? _redis;
     // Starts from the clock, so a restarted host never reads what its previous run stored in Redis.
@@ -29,6 +30,7 @@ public sealed partial class SearchResultCache : IAsyncDisposable
         _store = options.Store ?? ProductCacheStore.None;
         _ttl = options.Ttl;
         _prefix = $"{options.RedisKeyPrefix}search:{hostKey}:";
+        _everyHost = $"{options.RedisKeyPrefix}search:*";
         _logger = logger;
         if (_store == ProductCacheStore.Redis)
         {
@@ -64,28 +66,14 @@ public sealed partial class SearchResultCache : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _misses);
-        var mine = new TaskCompletionSource<SearchResults>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = _running.GetOrAdd(key, mine.Task);
-        if (running != mine.Task)
-            return await running.WaitAsync(cancellationToken);
-        try
+        // One search per key at a time; a key belongs to this host alone, so no other process fills it.
+        return await _running.RunAsync(key, async () =>
         {
-            // Not cancelled by this caller: others may be waiting for the same result.
             var results = await search(CancellationToken.None);
             if (Generation == generation)
                 await WriteAsync(key, results);
-            mine.SetResult(results);
             return results;
-        }
-        catch (Exception exception)
-        {
-            mine.SetException(exception);
-            throw;
-        }
-        finally
-        {
-            _running.TryRemove(key, out _);
-        }
+        }, cancellationToken);
     }
 
     public Task InvalidateAsync(CancellationToken cancellationToken)
@@ -93,6 +81,15 @@ public sealed partial class SearchResultCache : IAsyncDisposable
         Interlocked.Increment(ref _generation);
         _memory.Clear();
         return Task.CompletedTask;
+    }
+
+    // The manual invalidation: this host's results, and in Redis every host's (their keys all live there). Throws when
+    // Redis cannot be reached.
+    public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        await InvalidateAsync(cancellationToken);
+        if (_redis is not null)
+            await RedisKeys.DeleteMatchingAsync(await _redis.Value, _everyHost, cancellationToken);
     }
 
     async Task<SearchResults?> ReadAsync(string key)

@@ -52,6 +52,26 @@ public sealed class LuceneSearchBehaviourTests : IDisposable
         Assert.Equal(expected, Assert.Single(results.Hits).Product.Name);
     }
 
+    // Each word's automata are compiled once and shared by its name, brand and category queries (WordFuzzyQuery): a typo
+    // still finds the word in whichever field holds it, and two misspelt words in two fields find the product together.
+    [Theory]
+    [InlineData("sonrix", "Speaker")] // the brand, one letter missing
+    [InlineData("gardne", "Hose")] // the category, two letters swapped
+    [InlineData("sonorx speeker", "Speaker")] // a brand and a name word, each misspelt
+    [InlineData("speeker sonorx", "Speaker")]
+    public async Task Typos_are_forgiven_in_the_brand_and_the_category_too(string query, string expected)
+    {
+        await _index.IndexAsync([
+            Doc("Speaker", brand: "Sonorix", category: "Audio"),
+            Doc("Hose", brand: "Verdant", category: "Garden"),
+            Doc("Sneaker", brand: "Stride", category: "Fashion"),
+        ], CancellationToken.None);
+
+        var results = await Search(query);
+
+        Assert.Equal(expected, Assert.Single(results.Hits).Product.Name);
+    }
+
     [Theory]
     [InlineData("lmqp")] // two edits in a word of four letters: more than AUTO allows
     [InlineData("ab")] // two letters: no edit allowed

@@ -255,11 +255,12 @@ public sealed partial class LuceneProductIndex : IProductSearchIndex, IDisposabl
         {
             var perTerm = new DisjunctionMaxQuery(0.3f);
             var edits = AutoFuzziness(term);
+            var automata = new WordAutomata();
             foreach (var (field, boost, fuzzy) in TextFields)
             {
                 perTerm.Add(new TermQuery(new Term(field, term)) { Boost = boost });
                 if (fuzzy && edits > 0)
-                    perTerm.Add(new FuzzyQuery(new Term(field, term), edits, prefixLength: 1, maxExpansions: 50, transpositions: true) { Boost = boost * 0.5f });
+                    perTerm.Add(new WordFuzzyQuery(new Term(field, term), edits, automata) { Boost = boost * 0.5f });
             }
 
             query.Add(perTerm, Occur.SHOULD);
