@@ -81,12 +81,10 @@ public sealed class SearchReindexer(IServiceScopeFactory scopes, IProductSearchI
     static async Task<List<ProductSearchDocument>> DocumentsAsync(CatalogDbContext db, List<Product> page, CancellationToken cancellationToken)
     {
         var images = page.Count == 0 ? [] : await ProductImageIds.OfAsync(db, [.. page.Select(p => p.Id)], cancellationToken);
-        return [.. page.Select(product => ToDocument(product, images.GetValueOrDefault(product.Id, [])))];
+        // The same document the product's last ProductChanged gave the index (one mapping for both ways in).
+        return [.. page.Select(product => SearchIndexConsumer.ToDocument(
+            ProductEvents.Changed(product, images.GetValueOrDefault(product.Id, []), product.UpdatedAt)))];
     }
-
-    public static ProductSearchDocument ToDocument(Product product, IReadOnlyList<Guid> imageIds) => new(product.Id, product.Sku, product.Name,
-        product.Brand, product.Category, product.Description, product.Price, product.Currency, product.InStock, imageIds, product.CreatedAt,
-        product.Revision);
 }
 
 // A host whose index is empty (new, or its folder lost) fills it from product_db once it has started.

@@ -87,7 +87,7 @@ public sealed class ElasticsearchProductIndex : IProductSearchIndex
     {
         var size = Math.Clamp(request.Size, 1, MaxPageSize);
         var sort = SortFor(request.Sort);
-        var fingerprint = ElasticsearchSearchCursor.FingerprintOf(request);
+        var fingerprint = SearchRequestKeys.Fingerprint(request);
         var cursor = request.Cursor is null ? null : ElasticsearchSearchCursor.Decode(request.Cursor, fingerprint, sort.Count);
 
         await EnsureIndexAsync(cancellationToken);

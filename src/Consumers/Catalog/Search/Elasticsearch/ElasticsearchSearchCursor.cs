@@ -65,34 +65,6 @@ internal sealed record ElasticsearchSearchCursor(string? PitId, IReadOnlyList<Fi
         }
     }
 
-    // The request without its cursor and page size: a shopper may change the page size between pages, not the query.
-    public static string FingerprintOf(SearchRequest request)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("text", string.IsNullOrWhiteSpace(request.Text) ? null : request.Text.Trim());
-            WriteSorted(json, "categories", request.Categories);
-            WriteSorted(json, "brands", request.Brands);
-            json.WriteString("min", request.MinPrice?.ToString(CultureInfo.InvariantCulture));
-            json.WriteString("max", request.MaxPrice?.ToString(CultureInfo.InvariantCulture));
-            json.WriteString("inStock", request.InStock?.ToString(CultureInfo.InvariantCulture));
-            json.WriteString("sort", request.Sort.ToString());
-            json.WriteEndObject();
-        }
-
-        return Base64Url.EncodeToString(SHA256.HashData(buffer.ToArray()).AsSpan(0, 16));
-    }
-
-    private static void WriteSorted(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var value in values.Order(StringComparer.Ordinal))
-            json.WriteStringValue(value);
-        json.WriteEndArray();
-    }
-
     private static void WriteValue(Utf8JsonWriter json, FieldValue value)
     {
         switch (value.Kind)
