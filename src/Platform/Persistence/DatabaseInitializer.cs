@@ -77,6 +77,9 @@ public sealed partial class DatabaseInitializer(IServiceProvider services, IEnum
                 : "SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table'")
             .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
         var model = context.GetService<IDesignTimeModel>().Model;
+        // The model differ is slow (it diffs the whole model); it runs only when a table is actually missing.
+        if (model.GetRelationalModel().Tables.All(table => existing.Contains(table.Name)))
+            return;
         var operations = context.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel());
         var missing = operations.OfType<CreateTableOperation>().Select(t => t.Name).Where(name => !existing.Contains(name)).ToHashSet(StringComparer.Ordinal);
         if (missing.Count == 0)
