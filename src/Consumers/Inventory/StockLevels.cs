@@ -1,13 +1,18 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace GlobalCommerce.Consumers.Inventory;
 
 // What shoppers can order now, read live for the products a page shows. Compiled once: the query runs on every search
 // and product page, and translating it each time (EF's query cache lookup compares expression trees) cost as much as
-// running it.
+// running it. Once per model: EF refuses a compiled query on another model than its first, and a process may hold two
+// (the tests run hosts on SQLite and PostgreSQL side by side).
 public static class StockLevels
 {
-    static readonly Func<InventoryDbContext, Guid[], IAsyncEnumerable<StockLevel>> ForProducts = EF.CompileAsyncQuery(
+    static readonly ConditionalWeakTable<IModel, Func<InventoryDbContext, Guid[], IAsyncEnumerable<StockLevel>>> Compiled = new();
+
+    static Func<InventoryDbContext, Guid[], IAsyncEnumerable<StockLevel>> Compile(IModel model) => EF.CompileAsyncQuery(
         (InventoryDbContext db, Guid[] ids) => db.StockItems.AsNoTracking().Where(item => ids.Contains(item.ProductId))
             .Select(item => new StockLevel(item.ProductId, item.OnHand - item.Reserved)));
 
@@ -17,7 +22,8 @@ public static class StockLevels
         var available = new Dictionary<Guid, int>(productIds.Count);
         if (productIds.Count == 0)
             return available;
-        await foreach (var level in ForProducts(db, [.. productIds]).WithCancellation(cancellationToken))
+        var query = Compiled.GetValue(db.Model, Compile);
+        await foreach (var level in query(db, [.. productIds]).WithCancellation(cancellationToken))
             available[level.ProductId] = level.Available;
         return available;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -8,56 +7,26 @@ using static GlobalCommerce.Api.Tests.Vendors.VendorApi;
 
 namespace GlobalCommerce.Api.Tests.Catalog;
 
-// The catalog's write and read paths on the real servers scripts/test.sh starts: product_db on PostgreSQL, the bus and
-// product-events on RabbitMQ (a virtual host of its own, so no other test's hosts share its queues or streams), the
-// product and search caches in Redis, images in Azurite. Skipped without them, except on CI where that is a failure.
-public sealed class RealServersFactAttribute : FactAttribute
-{
-    static readonly string[] Variables = ["GC_TEST_POSTGRES", "GC_TEST_RABBITMQ", "GC_TEST_RABBITMQ_CTL", "GC_TEST_REDIS", "GC_TEST_AZURITE"];
-
-    public RealServersFactAttribute()
-    {
-        var missing = Variables.Where(v => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))).ToList();
-        if (missing.Count > 0 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
-            Skip = $"{string.Join(", ", missing)} not set: run the suite with scripts/test.sh";
-    }
-}
-
+// The catalog's write and read paths on the real servers, down to what lands in them: the product's key in Redis and the
+// image served from Azurite. The behaviour tests (CatalogSearchTests) run on these servers too.
 public sealed class CatalogOnRealServersTests : IAsyncLifetime
 {
-    readonly string _virtualHost = "catalog-" + Guid.NewGuid().ToString("N")[..8];
-    readonly string _redisPrefix = $"catalog-{Guid.NewGuid():N}:";
+    CatalogHost? _host;
     ApiFactory _factory = null!;
+    string _redisPrefix = null!;
 
     public async Task InitializeAsync()
     {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GC_TEST_RABBITMQ_CTL")))
+        if (!CatalogHost.RealServersConfigured)
             return;
-        await CtlAsync("add_vhost", _virtualHost);
-        await CtlAsync("set_permissions", "-p", _virtualHost, "guest", ".*", ".*", ".*");
-        var rabbit = new UriBuilder(Environment.GetEnvironmentVariable("GC_TEST_RABBITMQ")!) { Path = "/" + _virtualHost }.Uri.ToString();
-        _factory = new ApiFactory(new Dictionary<string, string?>
-        {
-            ["Commerce:DatabaseProvider"] = "Postgres",
-            ["Commerce:PostgresConnection"] = Environment.GetEnvironmentVariable("GC_TEST_POSTGRES"),
-            ["Commerce:DatabasePrefix"] = "cat" + Guid.NewGuid().ToString("N")[..8] + "_",
-            ["Commerce:Transport"] = "RabbitMq",
-            ["Commerce:RabbitMqUrl"] = rabbit,
-            ["Commerce:Streams:Backend"] = "RabbitMqStreams",
-            ["Commerce:Catalog:Cache:Store"] = "Redis",
-            ["Commerce:Catalog:Cache:RedisConnection"] = Environment.GetEnvironmentVariable("GC_TEST_REDIS"),
-            ["Commerce:Catalog:Cache:RedisKeyPrefix"] = _redisPrefix,
-            ["Commerce:Blobs:Store"] = "Azure",
-            ["Commerce:Blobs:AzureConnectionString"] = Environment.GetEnvironmentVariable("GC_TEST_AZURITE"),
-        });
+        _host = await CatalogHost.StartAsync(CatalogMode.RealServers);
+        (_factory, _redisPrefix) = (_host.Factory, _host.RedisPrefix!);
     }
 
     public async Task DisposeAsync()
     {
-        if (_factory is not null)
-            await _factory.DisposeAsync();
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GC_TEST_RABBITMQ_CTL")))
-            await CtlAsync("delete_vhost", _virtualHost);
+        if (_host is not null)
+            await _host.DisposeAsync();
     }
 
     [RealServersFact]
@@ -89,21 +58,5 @@ public sealed class CatalogOnRealServersTests : IAsyncLifetime
         var served = await anonymous.GetAsync(found.GetProperty("items")[0].GetProperty("images")[0].GetString());
         Assert.Equal((HttpStatusCode.OK, "image/png"), (served.StatusCode, served.Content.Headers.ContentType?.MediaType));
         Assert.Equal(image.GetProperty("id").GetGuid().ToString(), found.GetProperty("items")[0].GetProperty("images")[0].GetString()!.Split('/')[^1]);
-    }
-
-    static async Task CtlAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("GC_TEST_RABBITMQ_CTL")!, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await error}");
     }
 }

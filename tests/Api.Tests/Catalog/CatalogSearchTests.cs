@@ -10,14 +10,10 @@ using static GlobalCommerce.Api.Tests.Vendors.VendorApi;
 
 namespace GlobalCommerce.Api.Tests.Catalog;
 
-// Flow 2 on the embedded default: a vendor's product change → product_db and its ProductChanged → product-events → the
-// search host's index and the caches; shoppers search and read.
-public sealed class CatalogSearchTests : IDisposable
+// Flow 2, on the embedded default and on the real servers (CatalogModes): a vendor's product change → product_db and its
+// ProductChanged → product-events → the search host's index and the caches; shoppers search and read.
+public sealed class CatalogSearchTests
 {
-    readonly ApiFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
-
     static object NewProduct(string sku, string name, decimal price, string brand = "Sonora", string category = "Audio") =>
         new { sku, name, brand, category, description = "Made for the tests", price };
 
@@ -27,11 +23,14 @@ public sealed class CatalogSearchTests : IDisposable
 
     static IEnumerable<JsonElement> Items(JsonElement results) => results.GetProperty("items").EnumerateArray();
 
-    [Fact]
-    public async Task A_product_a_vendor_adds_is_found_by_a_misspelt_search_and_its_new_price_shows_in_search_and_detail_once_announced()
+    [Theory]
+    [CatalogModes]
+    public async Task A_product_a_vendor_adds_is_found_by_a_misspelt_search_and_its_new_price_shows_in_search_and_detail_once_announced(CatalogMode mode)
     {
-        var vendor = await _factory.DemoVendorAsync();
-        var anonymous = _factory.CreateClient();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var vendor = await factory.DemoVendorAsync();
+        var anonymous = factory.CreateClient();
         var sku = Sku();
 
         var created = await vendor.PostAsJsonAsync("/api/products", NewProduct(sku, "Zephyrine Studio Monitor Headphones", 129.90m));
@@ -46,7 +45,7 @@ public sealed class CatalogSearchTests : IDisposable
             item.GetProperty("brand").GetString(), item.GetProperty("available").GetInt32()));
         Assert.Equal(129.90m, (await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}")).GetProperty("price").GetDecimal());
         // Each search is a fact on analytics-events: the words, the result count, an anonymous shopper.
-        var searched = await EventuallyAsync(() => _factory.StreamEventsAsync<SearchPerformed>(StreamNames.AnalyticsEvents),
+        var searched = await EventuallyAsync(() => factory.StreamEventsAsync<SearchPerformed>(StreamNames.AnalyticsEvents),
             events => events.Any(e => e.Query == "zephyrin hedphones" && e.ResultCount == 1));
         Assert.All(searched.Where(e => e.Query == "zephyrin hedphones"), e => Assert.Null(e.UserId));
 
@@ -65,10 +64,13 @@ public sealed class CatalogSearchTests : IDisposable
         await EventuallyAsync(() => SearchAsync(anonymous, "q=zephyrine&maxPrice=100"), r => r.GetProperty("total").GetInt64() == 1);
     }
 
-    [Fact]
-    public async Task Writes_are_checked_repeats_are_harmless_and_only_the_owner_or_an_admin_edits()
+    [Theory]
+    [CatalogModes]
+    public async Task Writes_are_checked_repeats_are_harmless_and_only_the_owner_or_an_admin_edits(CatalogMode mode)
     {
-        var vendor = await _factory.DemoVendorAsync();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var vendor = await factory.DemoVendorAsync();
         var sku = Sku();
         var product = NewProduct(sku, "Quiet Desk Fan", 39m, brand: "Hearth & Co", category: "Home & Kitchen");
 
@@ -85,13 +87,13 @@ public sealed class CatalogSearchTests : IDisposable
         var fields = invalid.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "sku", "name", "brand", "category", "price" }, fields);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _factory.CreateClient().PostAsJsonAsync("/api/products", product)).StatusCode);
-        var shopper = await _factory.CreateShopperClientAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await factory.CreateClient().PostAsJsonAsync("/api/products", product)).StatusCode);
+        var shopper = await factory.CreateShopperClientAsync();
         Assert.Equal(HttpStatusCode.Forbidden, (await shopper.PostAsJsonAsync("/api/products", product)).StatusCode);
 
-        var (other, _, _) = await _factory.OtherVendorAsync();
+        var (other, _, _) = await factory.OtherVendorAsync();
         await ProblemAsync(await other.PutAsJsonAsync($"/api/products/{id}", NewProduct(sku, "Quiet Desk Fan", 1m)), HttpStatusCode.NotFound, "not-found");
-        var admin = await _factory.CreateClientAsAsync("admin@demo.local");
+        var admin = await factory.CreateClientAsAsync("admin@demo.local");
         Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/products/{id}", NewProduct(sku, "Quiet Desk Fan Pro", 45m, brand: "Hearth & Co", category: "Home & Kitchen"))).StatusCode);
 
         // An edit against a revision the product has left is refused; one that changes nothing keeps the revision.
@@ -102,10 +104,13 @@ public sealed class CatalogSearchTests : IDisposable
         Assert.Equal("\"2\"", unchanged.Headers.ETag?.Tag);
     }
 
-    [Fact]
-    public async Task Search_filters_facets_and_pages_over_http_and_bad_input_gets_a_problem_never_a_500()
+    [Theory]
+    [CatalogModes]
+    public async Task Search_filters_facets_and_pages_over_http_and_bad_input_gets_a_problem_never_a_500(CatalogMode mode)
     {
-        var client = _factory.CreateClient();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var client = factory.CreateClient();
         // The demo catalog reaches the index through its announcements.
         var all = await EventuallyAsync(() => SearchAsync(client, "size=5"), r => r.GetProperty("total").GetInt64() >= 36);
 
@@ -135,10 +140,13 @@ public sealed class CatalogSearchTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/search?q=" + Uri.EscapeDataString(hostile))).StatusCode);
     }
 
-    [Fact]
-    public async Task Catalog_reads_answer_etags_with_304_gzip_above_a_kilobyte_and_only_the_fields_asked_for()
+    [Theory]
+    [CatalogModes]
+    public async Task Catalog_reads_answer_etags_with_304_gzip_above_a_kilobyte_and_only_the_fields_asked_for(CatalogMode mode)
     {
-        var client = _factory.CreateClient();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var client = factory.CreateClient();
         var plain = await client.GetAsync("/api/products");
         Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
         var tag = plain.Headers.ETag!;
@@ -185,11 +193,14 @@ public sealed class CatalogSearchTests : IDisposable
         await ProblemAsync(await client.GetAsync("/api/products?fields=,,,"), HttpStatusCode.BadRequest, "validation-failed");
     }
 
-    [Fact]
-    public async Task An_uploaded_image_reaches_the_search_results_and_leaves_them_when_deleted()
+    [Theory]
+    [CatalogModes]
+    public async Task An_uploaded_image_reaches_the_search_results_and_leaves_them_when_deleted(CatalogMode mode)
     {
-        var vendor = await _factory.DemoVendorAsync();
-        var anonymous = _factory.CreateClient();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var vendor = await factory.DemoVendorAsync();
+        var anonymous = factory.CreateClient();
         var created = await vendor.PostAsJsonAsync("/api/products", NewProduct(Sku(), "Orrery Brass Desk Clock", 79m, brand: "Copperleaf", category: "Home & Kitchen"));
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
@@ -207,10 +218,13 @@ public sealed class CatalogSearchTests : IDisposable
         await EventuallyAsync(() => SearchAsync(anonymous, "q=orrery"), r => Items(r).Single().GetProperty("images").GetArrayLength() == 0);
     }
 
-    [Fact]
-    public async Task Categories_list_with_counts_and_an_admin_clears_the_caches_by_hand()
+    [Theory]
+    [CatalogModes]
+    public async Task Categories_list_with_counts_and_an_admin_clears_the_caches_by_hand(CatalogMode mode)
     {
-        var anonymous = _factory.CreateClient();
+        await using var host = await CatalogHost.StartAsync(mode);
+        var factory = host.Factory;
+        var anonymous = factory.CreateClient();
         var categories = await EventuallyAsync(() => anonymous.GetFromJsonAsync<JsonElement>("/api/categories"),
             c => c.EnumerateArray().Sum(v => v.GetProperty("count").GetInt64()) >= 36);
         Assert.Contains(categories.EnumerateArray(), v => v.GetProperty("value").GetString() == "Audio" && v.GetProperty("count").GetInt64() >= 6);
@@ -218,12 +232,12 @@ public sealed class CatalogSearchTests : IDisposable
         var products = await anonymous.GetFromJsonAsync<JsonElement>("/api/products");
         var id = products[0].GetProperty("id").GetGuid();
         await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}");
-        var store = _factory.Services.GetRequiredService<GlobalCommerce.Consumers.Catalog.IProductCacheStore>();
+        var store = factory.Services.GetRequiredService<GlobalCommerce.Consumers.Catalog.IProductCacheStore>();
         Assert.NotNull((await store.GetProductAsync(id, CancellationToken.None)).Entry);
 
-        var shopper = await _factory.CreateShopperClientAsync();
+        var shopper = await factory.CreateShopperClientAsync();
         Assert.Equal(HttpStatusCode.Forbidden, (await shopper.PostAsync("/api/admin/cache/clear", null)).StatusCode);
-        var admin = await _factory.CreateClientAsAsync("admin@demo.local");
+        var admin = await factory.CreateClientAsAsync("admin@demo.local");
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/admin/cache/clear", null)).StatusCode);
         Assert.Null((await store.GetProductAsync(id, CancellationToken.None)).Entry);
         Assert.Equal(id, (await anonymous.GetFromJsonAsync<JsonElement>($"/api/products/{id}")).GetProperty("id").GetGuid());
