@@ -170,10 +170,20 @@ public sealed class OrderAdmission : IRateLimiterPolicy<string>, IDisposable
 public sealed class OrderAdmissionOptions
 {
     // Accepted orders still being worked on (not yet terminal, and not held for a person's fraud review) past which a
-    // submission is refused.
-    // Size it as capacity × the time an order may acceptably take end to end (Little's law): about 25 orders/s on a
-    // 2-core machine × 10 s = 250. Higher only lengthens the queue every order waits in; 0 or less turns it off.
+    // submission is refused: the ceiling of the adaptive limit (InFlightLimit), or the limit itself with AdaptiveLimit
+    // off. Fixed, size it as capacity × the time an order may acceptably take end to end (Little's law); 0 or less turns
+    // admission on orders in flight off.
     public int MaxInFlight { get; set; } = 250;
+
+    // Adapt the limit to what the platform finishes within TargetLatency (InFlightLimit), between MinInFlight and
+    // MaxInFlight.
+    public bool AdaptiveLimit { get; set; } = true;
+
+    // The floor, and where the adaptive limit starts.
+    public int MinInFlight { get; set; } = 32;
+
+    // How long an admitted order may take end to end, queueing included, before the adaptive limit shrinks.
+    public TimeSpan TargetLatency { get; set; } = TimeSpan.FromSeconds(1);
 
     // Submissions handled at once per API process; each holds a database connection for a few milliseconds.
     public int MaxConcurrent { get; set; } = 32;

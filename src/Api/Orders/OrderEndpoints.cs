@@ -34,6 +34,7 @@ public static class OrderEndpoints
         var perCustomer = new CustomerRateLimitOptions();
         configuration.GetSection(OrderAdmission.CustomerSection).Bind(perCustomer);
         services.AddSingleton(perCustomer);
+        services.AddSingleton<InFlightLimit>();
         services.AddSingleton<OrdersInFlight>();
         services.AddSingleton<OrderAdmission>();
         // Composes with Identity's login limits: each policy names its own limiter and rejection.

@@ -8,7 +8,11 @@ namespace GlobalCommerce.Api.Orders;
 // read; between reads this process adds what it admitted itself, so one API process never admits past the limit and
 // several overshoot it by at most what they admit within one refresh. A place taken by a submission that then stores
 // nothing (invalid, timed out in the queue) is given back by the next read.
-public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdmissionOptions options, TimeProvider clock, ILogger<OrdersInFlight> logger)
+//
+// The limit itself is InFlightLimit's: while submissions are refused, a count also reads how long the median order in
+// flight has waited, and the limit adapts to it.
+public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdmissionOptions options, InFlightLimit limit, TimeProvider clock,
+    ILogger<OrdersInFlight> logger)
 {
     static readonly TimeSpan RefreshEvery = TimeSpan.FromMilliseconds(250);
     static readonly TimeSpan CountTimeout = TimeSpan.FromSeconds(5);
@@ -36,10 +40,16 @@ public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdm
         if (options.MaxInFlight <= 0)
             return true;
         await RefreshAsync().WaitAsync(cancellationToken);
+        var current = limit.Current;
         lock (_gate)
         {
-            if (_counted + _admittedSince >= options.MaxInFlight)
+            if (_counted + _admittedSince >= current)
+            {
+                limit.Refused();
                 return false;
+            }
+
+
             _admittedSince++;
             return true;
         }
@@ -96,11 +106,20 @@ public sealed partial class OrdersInFlight(IServiceScopeFactory scopes, OrderAdm
         using var timeout = new CancellationTokenSource(CountTimeout);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderDbContext>();
-        var working = await db.Orders.AsNoTracking().LongCountAsync(order => WorkingStates.Contains(order.CurrentState), timeout.Token);
-        var since = clock.GetUtcNow() - NotStartedWithin;
-        var notStarted = await db.Requests.AsNoTracking()
-            .LongCountAsync(request => request.AcceptedAt >= since && !db.Orders.Any(order => order.CorrelationId == request.OrderId), timeout.Token);
-        return working + notStarted;
+        var now = clock.GetUtcNow();
+        var since = now - NotStartedWithin;
+        var working = db.Orders.AsNoTracking().Where(order => WorkingStates.Contains(order.CurrentState));
+        var notStarted = db.Requests.AsNoTracking().Where(request => request.AcceptedAt >= since && !db.Orders.Any(order => order.CorrelationId == request.OrderId));
+        var total = await working.LongCountAsync(timeout.Token) + await notStarted.LongCountAsync(timeout.Token);
+        if (total > 0 && limit.WantsWait)
+        {
+            // The median of when they were accepted (an order's saga keeps its request's time), oldest first.
+            var median = await working.Select(order => order.SubmittedAt).Concat(notStarted.Select(request => request.AcceptedAt))
+                .OrderBy(at => at).Skip((int)Math.Min(total / 2, int.MaxValue)).FirstOrDefaultAsync(timeout.Token);
+            limit.Observe(median == default ? TimeSpan.Zero : now - median);
+        }
+
+        return total;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count the orders in flight; admission goes by the last count")]

@@ -45,7 +45,53 @@ public sealed class OrdersInFlightTests
         Assert.False(await inFlight.TryAdmitAsync(CancellationToken.None));
     }
 
-    static async Task<ServiceProvider> OrderDatabaseAsync(DatabaseProvider provider, TimeProvider clock, int maxInFlight)
+    // While submissions are refused, the limit follows how long the orders in flight have waited (the median of their
+    // acceptance times, read from order_db): a backlog older than half the target latency shrinks it, a young one lets
+    // it grow again, never past MaxInFlight nor under MinInFlight.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task The_limit_shrinks_while_the_orders_in_flight_wait_too_long_and_grows_back_when_they_do_not(DatabaseProvider provider)
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var options = new OrderAdmissionOptions { MaxInFlight = 40, MinInFlight = 4, TargetLatency = TimeSpan.FromSeconds(1) };
+        await using var services = await OrderDatabaseAsync(provider, clock, options);
+        var inFlight = services.GetRequiredService<OrdersInFlight>();
+        var limit = services.GetRequiredService<InFlightLimit>();
+        Assert.Equal(4, limit.Current);
+
+        // Four orders accepted three seconds ago, still working (three of them waiting for their saga to start): the limit
+        // is full, the fifth submission is refused, and the next count finds them waiting far past half a second.
+        await AddOrderAsync(services, clock, "Pending", acceptedAgo: TimeSpan.FromSeconds(3));
+        for (var i = 0; i < 3; i++)
+            await AddOrderAsync(services, clock, state: null, acceptedAgo: TimeSpan.FromSeconds(3));
+        Assert.False(await inFlight.TryAdmitAsync(CancellationToken.None));
+        clock.Advance(TimeSpan.FromSeconds(1.1));
+        Assert.False(await inFlight.TryAdmitAsync(CancellationToken.None));
+        Assert.Equal(4, limit.Current);
+
+        // Six orders accepted just now make the median young: refused again, the limit grows (× 1.25 + 1 a second).
+        clock.Advance(TimeSpan.FromSeconds(1.1));
+        for (var i = 0; i < 6; i++)
+            await AddOrderAsync(services, clock, "AwaitingPayment");
+        Assert.False(await inFlight.TryAdmitAsync(CancellationToken.None));
+        Assert.Equal(6, limit.Current);
+
+        // The old ones are still there and the young ones age: past half a second, the limit shrinks back to the floor.
+        clock.Advance(TimeSpan.FromSeconds(5));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.False(await inFlight.TryAdmitAsync(CancellationToken.None));
+            clock.Advance(TimeSpan.FromSeconds(1.1));
+        }
+
+        Assert.Equal(4, limit.Current);
+    }
+
+    static Task<ServiceProvider> OrderDatabaseAsync(DatabaseProvider provider, TimeProvider clock, int maxInFlight) =>
+        OrderDatabaseAsync(provider, clock, new OrderAdmissionOptions { MaxInFlight = maxInFlight });
+
+    static async Task<ServiceProvider> OrderDatabaseAsync(DatabaseProvider provider, TimeProvider clock, OrderAdmissionOptions admission)
     {
         var options = provider == DatabaseProvider.Postgres
             ? new CommerceOptions
@@ -63,7 +109,8 @@ public sealed class OrdersInFlightTests
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(clock)
-            .AddSingleton(new OrderAdmissionOptions { MaxInFlight = maxInFlight })
+            .AddSingleton(admission)
+            .AddSingleton<InFlightLimit>()
             .AddSingleton<OrdersInFlight>()
             .AddOrderDatabase(options)
             .BuildServiceProvider(true);

@@ -16,5 +16,8 @@ static class FaultSettings
         ["Commerce__Orders__CustomerRateLimit__TokensPerPeriod"] = "1000000",
         // Nobody reviews orders during a fault scenario: a basket held for manual fraud review would never end.
         ["Commerce__Orders__ReviewThreshold"] = "1",
+        // A scenario's burst is in flight at once while a host is down or restarting; the adaptive admission limit would
+        // turn part of it away (its own tests cover it). The fixed limit stays: the embedded default's 250, or none.
+        ["Commerce__Orders__Admission__AdaptiveLimit"] = "false",
     };
 }
