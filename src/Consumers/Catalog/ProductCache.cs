@@ -61,12 +61,13 @@ public sealed partial class ProductCache(IProductCacheStore? store, ILogger<Prod
         }
     }
 
-    public async Task<IReadOnlyList<CachedProduct>> ListAsync(string? category, Func<CancellationToken, Task<IReadOnlyList<CachedProduct>>> load,
+    // listKey: what identifies the list (a category, a page of it); null is the same as "".
+    public async Task<IReadOnlyList<CachedProduct>> ListAsync(string? listKey, Func<CancellationToken, Task<IReadOnlyList<CachedProduct>>> load,
         CancellationToken cancellationToken)
     {
         if (store is null)
             return await load(cancellationToken);
-        var key = category ?? "";
+        var key = listKey ?? "";
         var (reached, (generation, list)) = await ReadAsync(() => store.GetListAsync(key, cancellationToken));
         if (list is not null)
             return list;
