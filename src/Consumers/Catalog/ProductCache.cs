@@ -117,8 +117,9 @@ public sealed partial class ProductCache(IProductCacheStore? store, ILogger<Prod
             {
                 try
                 {
-                    // The previous holder may have stored it between our miss and our lease.
-                    return await readFresh() ?? await loadAndStore();
+                    // The previous holder may have stored it between our miss and our lease (a failed read is a miss).
+                    var (_, stored) = await ReadAsync(readFresh);
+                    return stored ?? await loadAndStore();
                 }
                 finally
                 {

@@ -26,6 +26,18 @@ public sealed class ProductCacheStampedeTests
         Assert.All(answers, answer => Assert.Equal(Lamp, answer));
     }
 
+    [Fact]
+    public async Task A_store_that_fails_once_the_lease_is_granted_makes_the_fill_a_plain_read()
+    {
+        var store = new FailingReads(new MemoryProductCacheStore(new ProductCacheOptions(), TimeProvider.System), failFromCall: 2);
+        var cache = new ProductCache(store, NullLogger<ProductCache>.Instance);
+        var catalog = new GatedCatalog(Lamp);
+        catalog.Release();
+
+        Assert.Equal(Lamp, await cache.GetAsync(Lamp.Id, catalog.LoadAsync, CancellationToken.None));
+        Assert.Equal(1, catalog.Loads);
+    }
+
     [RedisFact]
     public async Task Concurrent_misses_on_two_hosts_sharing_redis_load_the_product_once()
     {
@@ -129,6 +141,38 @@ public sealed class ProductCacheStampedeTests
             await _release.Task;
             return Fails ? throw new InvalidOperationException("the catalog failed") : product;
         }
+    }
+
+    // Product reads fail from the given call on (the first read of a miss succeeds; the re-read under the lease does not).
+    sealed class FailingReads(IProductCacheStore inner, int failFromCall) : IProductCacheStore
+    {
+        int _reads;
+
+        public Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _reads) >= failFromCall
+                ? throw new TimeoutException("the cache stopped answering")
+                : inner.GetProductAsync(id, cancellationToken);
+
+        public Task SetProductAsync(CachedProduct product, CancellationToken cancellationToken) => inner.SetProductAsync(product, cancellationToken);
+
+        public Task<(long Generation, IReadOnlyList<CachedProduct>? List)> GetListAsync(string category, CancellationToken cancellationToken) =>
+            inner.GetListAsync(category, cancellationToken);
+
+        public Task SetListAsync(long generation, string category, IReadOnlyList<CachedProduct> list, CancellationToken cancellationToken) =>
+            inner.SetListAsync(generation, category, list, cancellationToken);
+
+        public Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
+            inner.GetFencesAsync(ids, cancellationToken);
+
+        public Task ClearAsync(CancellationToken cancellationToken) => inner.ClearAsync(cancellationToken);
+
+        public Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken) => inner.EvictAsync(changed, cancellationToken);
+
+        public Task<string?> TryLeaseAsync(string name, TimeSpan ttl, CancellationToken cancellationToken) => inner.TryLeaseAsync(name, ttl, cancellationToken);
+
+        public Task ReleaseLeaseAsync(string name, string token, CancellationToken cancellationToken) => inner.ReleaseLeaseAsync(name, token, cancellationToken);
+
+        public Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken) => inner.IsLeasedAsync(name, cancellationToken);
     }
 
     // Counts how often a host looked whether another holds the lease (it waits for that host's entry meanwhile).
