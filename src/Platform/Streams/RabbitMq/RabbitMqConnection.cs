@@ -16,10 +16,13 @@ sealed partial class RabbitMqConnection(ConnectionFactory factory, string role, 
     // The broker as logs may show it: host, port and virtual host, never the credentials.
     public string Endpoint { get; } = $"{factory.HostName}:{factory.Port}{(factory.VirtualHost.StartsWith('/') ? "" : "/")}{factory.VirtualHost}";
 
+    // How long a caller waits for a connection the client is recovering (it retries every NetworkRecoveryInterval, 2 s).
+    static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(10);
+
     public async ValueTask<IConnection> GetAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _connection) is { } open)
-            return open;
+        if (Volatile.Read(ref _connection) is { } existing)
+            return existing.IsOpen ? existing : await RecoveredAsync(existing, cancellationToken);
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -38,6 +41,18 @@ sealed partial class RabbitMqConnection(ConnectionFactory factory, string role, 
         {
             _gate.Release();
         }
+    }
+
+    // The broker closed the connection (a network failure, or a protocol error such as 504 CHANNEL_ERROR when a publish
+    // raced the broker's close of its channel), and the client is opening it again: a caller waits for that rather than
+    // fail at once on a closed connection. Past RecoveryWait the connection is returned as it is, and the caller's
+    // operation fails as before (the relays and readers retry).
+    async ValueTask<IConnection> RecoveredAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        var until = Environment.TickCount64 + (long)RecoveryWait.TotalMilliseconds;
+        while (!connection.IsOpen && Environment.TickCount64 < until && !Volatile.Read(ref _disposed))
+            await Task.Delay(50, cancellationToken);
+        return connection;
     }
 
     Task OnShutdownAsync(object sender, ShutdownEventArgs reason)
