@@ -27,13 +27,16 @@ public static class AnalyticsRegistration
         {
             streams.TopicEndpoint<AnalyticsDbContext>(stream, ConsumerGroup, e =>
             {
-                // Counts are read by dashboards, not waited for by a shopper: a batch may wait a quarter of a second to
-                // fill, and a busy stream is counted in a few large transactions instead of many small ones.
+                // Counts are read by dashboards, not waited for by a shopper: the group's events may wait a quarter of a
+                // second, and are counted in a few large transactions instead of many small ones.
                 e.BatchSize = configuration.GetValue<int?>("Commerce:Analytics:BatchSize") ?? 500;
                 e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Analytics:BatchTimeLimit") ?? TimeSpan.FromMilliseconds(250);
                 // Counting does not depend on the order between types: a batch is one transaction per type present, not
                 // one per run of a type (an order's facts interleave with the next order's, so runs were one or two long).
                 e.RunPerMessageType = true;
+                // And the batches of all the group's partitions and streams in this process go in one transaction per
+                // BatchTimeLimit: 4 streams × 8 partitions had made up to 32 small transactions each time.
+                e.CommitTogether = true;
                 e.Consumer<EventCountsConsumer>();
             });
         }

@@ -66,7 +66,8 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
         where T : class
     {
         var ct = batch.CancellationToken;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The group commits its partitions' batches together (CommitTogether): inside that transaction, or in its own.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         // The inbox rows are written first: a host racing for the same events during a lease hand-over fails there,
         // before it has added anything, and its retry finds them seen.
         var fresh = await StreamInbox.FirstSeenAsync(db, batch, clock);
@@ -81,6 +82,7 @@ public sealed class EventCountsConsumer(AnalyticsDbContext db, TimeProvider cloc
             }
         }
 
-        await transaction.CommitAsync(ct);
+        if (transaction is not null)
+            await transaction.CommitAsync(ct);
     }
 }

@@ -18,7 +18,8 @@ public sealed partial class PartitionReaderLoop(
     TimeProvider clock,
     string owner,
     int partition,
-    ILogger logger)
+    ILogger logger,
+    SharedBatchTransaction? shared = null)
 {
     readonly CancellationTokenSource _stop = new();
     bool _releaseLease = true;
@@ -65,7 +66,8 @@ public sealed partial class PartitionReaderLoop(
                 {
                     reader ??= await backend.OpenAsync(stream, partition, next, stopping);
                     var batch = await reader.ReadAsync(batchSize, options.ReadWait, stopping);
-                    if (batch.Count > 0 && batchTimeLimit > TimeSpan.Zero)
+                    // A shared transaction waits for the group's batches itself: a reader hands over what it found.
+                    if (batch.Count > 0 && batchTimeLimit > TimeSpan.Zero && shared is null)
                         batch = await ReadMoreAsync(reader, batch, batchSize, batchTimeLimit, stopping);
                     if (batch.Count > 0)
                     {
@@ -148,6 +150,12 @@ public sealed partial class PartitionReaderLoop(
         // Nothing for this group in the batch: no scope, no database, no write turn; the position moves past it.
         if (!dispatcher.Handles(batch))
             return batch;
+        if (shared is not null)
+        {
+            await shared.HandleAsync(dispatcher, batch, cancellationToken);
+            return batch;
+        }
+
         await using var scope = services.CreateAsyncScope();
         // On SQLite the group's partitions take turns writing its database (see SqliteWriteGate). A turn costs a
         // transaction whatever its size, and while this loop waited the others' turns its partition kept filling: it

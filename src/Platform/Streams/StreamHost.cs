@@ -22,6 +22,9 @@ public sealed partial class StreamHost(
 
     public IReadOnlyList<ConsumerGroupRunner> Groups => _groups;
 
+    // The shared transactions of the groups that commit together (tests, diagnostics).
+    public IReadOnlyList<SharedBatchTransaction> SharedTransactions { get; private set; } = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The broker may still be starting with the host: keep trying, as the bus does.
@@ -53,10 +56,15 @@ public sealed partial class StreamHost(
             tasks.Add(new StreamOutboxRelay(services, context, producer, options, clock, Owner, logger).RunAsync(stoppingToken));
         // A group's inbox is one table in its database, whichever streams it reads: one of its runners here prunes it.
         var pruners = topology.Endpoints.DistinctBy(e => (e.ConsumerGroup, e.DatabaseContext)).ToHashSet();
+        // One shared transaction per group and database for the groups that commit together.
+        var shared = topology.Endpoints.Where(e => e.CommitTogether).GroupBy(e => (e.ConsumerGroup, e.DatabaseContext))
+            .ToDictionary(g => g.Key, g => new SharedBatchTransaction(services, g.Key.DatabaseContext,
+                g.Max(e => e.BatchTimeLimit ?? options.BatchTimeLimit), clock, logger, stoppingToken));
+        SharedTransactions = [.. shared.Values];
         foreach (var endpoint in topology.Endpoints)
         {
             var runner = new ConsumerGroupRunner(services, endpoint, new StreamDispatcher(endpoint, topology), producer.Backend, options, clock,
-                Owner, logger, pruners.Contains(endpoint) ? inboxKeep : null);
+                Owner, logger, pruners.Contains(endpoint) ? inboxKeep : null, shared.GetValueOrDefault((endpoint.ConsumerGroup, endpoint.DatabaseContext)));
             _groups.Add(runner);
             tasks.Add(runner.RunAsync(stoppingToken));
         }
@@ -84,7 +92,8 @@ public sealed partial class ConsumerGroupRunner(
     TimeProvider clock,
     string owner,
     ILogger logger,
-    TimeSpan? inboxKeep)
+    TimeSpan? inboxKeep,
+    SharedBatchTransaction? shared = null)
 {
     readonly Dictionary<int, PartitionReaderLoop> _running = [];
 
@@ -245,7 +254,7 @@ public sealed partial class ConsumerGroupRunner(
         {
             if (_running.ContainsKey(partition))
                 return;
-            var loop = new PartitionReaderLoop(services, endpoint, dispatcher, backend, options, clock, owner, partition, logger)
+            var loop = new PartitionReaderLoop(services, endpoint, dispatcher, backend, options, clock, owner, partition, logger, shared)
             {
                 LeaseValidUntil = leaseValidUntil,
             };

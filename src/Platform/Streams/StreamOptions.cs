@@ -47,7 +47,7 @@ public sealed class StreamOptions
     // meanwhile go in the same hand-over (Kafka's linger.ms). Without it an order's six lifecycle facts, each committed
     // by its own transaction, were six reads, six produces and six deletes: a commit in the domain database and one on
     // the embedded stream file each. Zero: read at once.
-    public TimeSpan RelayLinger { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan RelayLinger { get; set; } = TimeSpan.FromMilliseconds(200);
 
     // How often a consumer group removes the inbox records (StreamInbox) of events no stream can hand out again:
     // received longer ago than the longest stream retention plus a day. Up to InboxPruneBatchSize rows per statement.

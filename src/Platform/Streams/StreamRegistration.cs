@@ -71,6 +71,11 @@ public sealed class TopicEndpointConfigurator(string stream, string consumerGrou
     // order, and a batch consumer takes one transaction per type instead of one per run.
     public bool RunPerMessageType { get; set; }
 
+    // The group's batches from all its partitions and streams in this process go into one transaction per BatchTimeLimit
+    // (SharedBatchTransaction) instead of one per partition's batch; its handlers must join an open transaction. For a
+    // group whose work does not depend on the partition it came from and whose readers wait for nobody (counting).
+    public bool CommitTogether { get; set; }
+
     public int? CheckpointEvents { get; set; }
 
     public TimeSpan? CheckpointInterval { get; set; }

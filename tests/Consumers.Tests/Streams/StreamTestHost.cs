@@ -58,9 +58,15 @@ public class LedgerDelivery
 
 public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : IStreamBatchConsumer<LedgerEvent>
 {
+    // Accounts whose events make the consumer throw (a poison event), for as long as they are listed.
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Poisoned = new(StringComparer.Ordinal);
+
     public async Task Consume(StreamBatch<LedgerEvent> batch)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(batch.CancellationToken);
+        if (batch.FirstOrDefault(c => Poisoned.ContainsKey(c.Message.Account)) is { } poison)
+            throw new InvalidOperationException($"Poison event for {poison.Message.Account}");
+        // Inside the group's shared transaction (CommitTogether), or in its own.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(batch.CancellationToken) : null;
         foreach (var context in batch)
             db.Deliveries.Add(new LedgerDelivery { ConsumerGroup = batch.ConsumerGroup, EventId = context.EventId, BatchSize = batch.Count });
         foreach (var context in await StreamInbox.FirstSeenAsync(db, batch, clock))
@@ -75,7 +81,8 @@ public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : ISt
         }
 
         await db.SaveChangesAsync(batch.CancellationToken);
-        await transaction.CommitAsync(batch.CancellationToken);
+        if (transaction is not null)
+            await transaction.CommitAsync(batch.CancellationToken);
     }
 }
 
@@ -93,7 +100,8 @@ public sealed class StreamTestHost : IAsyncDisposable
 
     public static async Task<StreamTestHost> StartAsync(CommerceOptions options, string streamsFile, IEnumerable<string> groups,
         int checkpointEvents = 1000, TimeSpan? leaseDuration = null, int batchSize = 50, TimeSpan? batchTimeLimit = null,
-        TimeSpan? inboxPruneInterval = null, TimeSpan? relayLinger = null, Action<IServiceCollection>? services = null)
+        TimeSpan? inboxPruneInterval = null, TimeSpan? relayLinger = null, Action<IServiceCollection>? services = null,
+        bool commitTogether = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -114,7 +122,11 @@ public sealed class StreamTestHost : IAsyncDisposable
             .Produce<LedgerEvent>(StreamNames.OrderEvents)
             .Outbox<LedgerDbContext>();
         foreach (var group in groups)
-            streams.TopicEndpoint<LedgerDbContext>(StreamNames.OrderEvents, group, e => e.Consumer<LedgerConsumer>());
+            streams.TopicEndpoint<LedgerDbContext>(StreamNames.OrderEvents, group, e =>
+            {
+                e.CommitTogether = commitTogether;
+                e.Consumer<LedgerConsumer>();
+            });
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await TestDatabases.CreateAsync(host.Services);

@@ -20,6 +20,12 @@ public sealed class OutboxOptions
     // "Delivered" marks written per statement.
     public int MarkBatchSize { get; set; } = 500;
 
+    // How long the mark writer, woken by a first mark, waits for more before it writes them all in one statement (one
+    // commit). A mark only keeps the sweep from sending a row again after RedeliveryGrace, so a quarter of a second
+    // costs nothing, while writing each mark as it came made the marks one commit per one or two messages under load.
+    // Zero: write at once.
+    public TimeSpan MarkLinger { get; set; } = TimeSpan.FromMilliseconds(250);
+
     // How often rows committed but never marked delivered are looked for, and how old one must be to be sent again
     // (younger ones are most likely being delivered by another process right now).
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -133,6 +133,8 @@ public sealed partial class OutboxDelivery<TDbContext>(
         {
             while (await _marks.Reader.WaitToReadAsync(stoppingToken))
             {
+                if (options.MarkLinger > TimeSpan.Zero && inbox.Count + bus.Count == 0)
+                    await Task.Delay(options.MarkLinger, clock, stoppingToken);
                 while ((inbox.Count + bus.Count) < options.MarkBatchSize && _marks.Reader.TryRead(out var mark))
                     (mark.Kind == MarkKind.Inbox ? inbox : bus).Add(mark.Id);
                 try
