@@ -13,11 +13,18 @@ public static class NotificationsRegistration
     public static IBusRegistrationConfigurator AddNotifications(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddDomainConsumers<NotificationsDbContext>(configuration, options, "notifications")
-            .Consumer<ConfirmationOnOrderConfirmedConsumer>()
-            .Consumer<ShipmentNoticeOnOrderCompletedConsumer>()
             .Consumer<EraseNotificationDataConsumer>();
-        bus.AddCommerceStreams(configuration, options)
-            .TopicEndpoint<NotificationsDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ReorderNoticeOnReorderPointReachedConsumer>());
+        var streams = bus.AddCommerceStreams(configuration, options);
+        streams.TopicEndpoint<NotificationsDbContext>(StreamNames.InventoryEvents, ConsumerGroup, e => e.Consumer<ReorderNoticeOnReorderPointReachedConsumer>());
+        // The customer's order notices come from the order's lifecycle facts. A quarter of a second is nothing to someone
+        // waiting for an e-mail, and the group's partitions then share a transaction or two a second instead of one
+        // each per batch.
+        streams.TopicEndpoint<NotificationsDbContext>(StreamNames.OrderEvents, ConsumerGroup, e =>
+        {
+            e.BatchTimeLimit = configuration.GetValue<TimeSpan?>("Commerce:Notifications:BatchTimeLimit") ?? TimeSpan.FromMilliseconds(250);
+            e.CommitTogether = true;
+            e.Consumer<CustomerNoticesOnOrderEventsConsumer>();
+        });
         return bus;
     }
 }

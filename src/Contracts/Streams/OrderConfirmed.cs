@@ -1,6 +1,6 @@
 namespace GlobalCommerce.Contracts.Streams;
 
-// order-events: the order is paid and its stock committed; shipping starts.
+// order-events: the order is paid and its stock committed; shipping starts. The notifications group tells the customer.
 public sealed record OrderConfirmed
 {
     public required Guid OrderId { get; init; }

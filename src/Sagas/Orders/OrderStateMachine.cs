@@ -16,7 +16,9 @@ namespace GlobalCommerce.Sagas.Orders;
 // OrderDeadlineExpired: the saga re-sends the pending command up to MaxStepAttempts times, then compensates (a charge
 // nobody answered is first checked with the gateway, in VerifyingPayment, so money is never undone on a guess).
 // The lifecycle facts (created, confirmed, failed, cancelled, completed) go to order-events, keyed by the order id,
-// with the transition that makes them true: one more row in the transaction that saves the saga.
+// with the transition that makes them true: one more row in the transaction that saves the saga. Services downstream
+// react to them there (the founding document's order flow, step 9): the notifications group tells the customer of the
+// confirmed and the completed order, so no bus event repeats them.
 public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
 {
     readonly OrderSagaOptions _options;
@@ -143,13 +145,13 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
                     context.Saga.TrackingNumber = context.Message.TrackingNumber;
                     context.Saga.DeadlineAt = null;
                 })
-                .Publish(context => new OrderCompleted
+                .Produce(context => new Facts.OrderCompleted
                 {
                     OrderId = context.Saga.CorrelationId,
+                    CustomerId = context.Saga.CustomerId,
                     TrackingNumber = context.Message.TrackingNumber,
                     CompletedAt = _clock.GetUtcNow(),
-                })
-                .Produce(context => new Facts.OrderCompleted { OrderId = context.Saga.CorrelationId, CompletedAt = _clock.GetUtcNow() }, OrderKey)
+                }, OrderKey)
                 .TransitionTo(Completed),
             Fail(shipment, When(CreateShipmentFaulted), context => $"Shipment faulted: {FaultText(context.Message)}"),
             RetryOnDeadline(shipment, Ship),
@@ -238,15 +240,6 @@ public sealed class OrderStateMachine : MassTransitStateMachine<OrderState>
             .Then(context => context.Saga.PaymentReference = context.Message.GatewayReference)
             .Then(context => ArmDeadline(context.Saga, Shape.Shipment))
             .Send(QueueNames.CommitInventory, context => new CommitInventory { OrderId = context.Saga.CorrelationId })
-            .Publish(context => new OrderConfirmed
-            {
-                OrderId = context.Saga.CorrelationId,
-                CustomerId = context.Saga.CustomerId,
-                Total = context.Saga.Total,
-                Currency = context.Saga.Currency,
-                PaymentReference = context.Message.GatewayReference,
-                ConfirmedAt = _clock.GetUtcNow(),
-            })
             .Produce(context => new Facts.OrderConfirmed
             {
                 OrderId = context.Saga.CorrelationId,

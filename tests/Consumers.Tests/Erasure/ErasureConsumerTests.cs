@@ -1,7 +1,9 @@
 using GlobalCommerce.Consumers.Notifications;
 using GlobalCommerce.Consumers.Payments;
 using GlobalCommerce.Consumers.Shipping;
+using GlobalCommerce.Consumers.Tests.Notifications;
 using GlobalCommerce.Consumers.Tests.Support;
+using GlobalCommerce.Consumers.Tests.Vendors;
 using GlobalCommerce.Contracts.Erasure;
 using GlobalCommerce.Contracts.Notifications;
 using GlobalCommerce.Contracts.Payments;
@@ -84,15 +86,9 @@ public sealed class ErasureConsumerTests
             (bus, configuration, options) => bus.AddNotifications(configuration, options));
         var customer = Guid.NewGuid();
         var (orderId, otherOrder) = (Guid.NewGuid(), Guid.NewGuid());
-        await host.Harness.Bus.Publish(new Contracts.Orders.OrderConfirmed
-        {
-            OrderId = orderId, CustomerId = customer, Total = 42m, Currency = "EUR", PaymentReference = "ch_1", ConfirmedAt = DateTimeOffset.UtcNow,
-        });
-        await host.Harness.Bus.Publish(new Contracts.Orders.OrderConfirmed
-        {
-            OrderId = otherOrder, CustomerId = Guid.NewGuid(), Total = 7m, Currency = "EUR", PaymentReference = "ch_2", ConfirmedAt = DateTimeOffset.UtcNow,
-        });
-        await host.WaitForConsumedAsync<Contracts.Orders.OrderConfirmed>(m => m.OrderId == orderId || m.OrderId == otherOrder, 2);
+        await host.ConsumeAsync<CustomerNoticesOnOrderEventsConsumer, Contracts.Streams.OrderConfirmed>(
+            StreamEvents.Event(NotificationConsumerTests.Confirmed(orderId, customer, 42m), orderId.ToString()),
+            StreamEvents.Event(NotificationConsumerTests.Confirmed(otherOrder, Guid.NewGuid(), 7m), otherOrder.ToString()));
         var command = new EraseNotificationData { ErasureId = Guid.NewGuid(), CustomerId = customer, OrderIds = [orderId] };
 
         await host.SendAsync(QueueNames.EraseNotificationData, command);
@@ -105,7 +101,7 @@ public sealed class ErasureConsumerTests
         Assert.Equal((Erased, Erased, NotificationKinds.OrderConfirmation), (erased.Recipient, erased.Body, erased.Kind));
         Assert.Contains(orderId.ToString("N"), erased.Subject);
         var untouched = messages.Single(m => m.SubjectId == otherOrder);
-        Assert.Contains("ch_2", untouched.Body);
+        Assert.Contains("7.00 EUR", untouched.Body);
         Assert.NotEqual(Erased, untouched.Recipient);
     }
 

@@ -75,6 +75,9 @@ public sealed class OrderFactsTests
             (created.CustomerId, created.Total, created.Currency, created.LineCount, created.ItemCount, created.SubmittedAt));
         var confirmed = (Facts.OrderConfirmed)lifecycle[1].Message;
         Assert.Equal((completed.CustomerId, 132.30m, "EUR"), (confirmed.CustomerId, confirmed.Total, confirmed.Currency));
+        // What the notifications group tells the customer comes from these facts alone.
+        var shipped = (Facts.OrderCompleted)lifecycle[2].Message;
+        Assert.Equal((completed.CustomerId, "GC123"), (shipped.CustomerId, shipped.TrackingNumber));
 
         var failure = await WaitForFactsAsync(host, failed.OrderId, 2);
         Assert.IsType<Facts.OrderCreated>(failure[0].Message);

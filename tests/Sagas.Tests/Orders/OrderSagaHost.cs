@@ -41,8 +41,6 @@ public sealed class OrderSagaHost(ServiceProvider provider) : SagaTestHost(provi
             Record<CheckPayment>(bus, QueueNames.CheckPayment);
             Record<CreateShipment>(bus, QueueNames.CreateShipment);
             Record<CancelShipment>(bus, QueueNames.CancelShipment);
-            Record<OrderConfirmed>(bus, new Uri("queue:recorded-order-confirmed"));
-            Record<OrderCompleted>(bus, new Uri("queue:recorded-order-completed"));
             Record<OrderFailed>(bus, new Uri("queue:recorded-order-failed"));
             Record<OrderCancelled>(bus, new Uri("queue:recorded-order-cancelled"));
             extra?.Invoke(bus);
