@@ -102,15 +102,18 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
 
         await customers.TopUpAsync(name, "max", (int)Math.Ceiling(maxRate * 1.25 * options.Duration.TotalSeconds) + 2 * options.Clients,
             options.ProgressInterval, cancellationToken);
+        await WaitForJitToQuietAsync(name, hosts, cancellationToken);
         var maximum = await phases.RunAsync("max", $"{options.Clients} clients closed loop", options.Duration, measured: true,
             recorder => generator.ClosedLoopAsync(recorder, options.Clients, options.Duration, cancellationToken), cancellationToken);
 
         await customers.TopUpAsync(name, "fixed", (int)Math.Ceiling(options.Rate * options.Duration.TotalSeconds) + 10, options.ProgressInterval, cancellationToken);
+        await WaitForJitToQuietAsync(name, hosts, cancellationToken);
         var fixedRate = await phases.RunAsync("fixed", $"{options.Rate:0}/s open loop", options.Duration, measured: true,
             recorder => generator.OpenLoopAsync(recorder, options.Rate, options.Duration, options.MaxBacklog, cancellationToken), cancellationToken);
 
         var overloadRate = Math.Max(options.Overload * maximum!.CompletedPerSecond, 1);
         await customers.TopUpAsync(name, "overload", (int)Math.Ceiling(overloadRate * options.Duration.TotalSeconds) + 10, options.ProgressInterval, cancellationToken);
+        await WaitForJitToQuietAsync(name, hosts, cancellationToken);
         var overload = await phases.RunAsync("overload", $"{overloadRate:0}/s open loop ({options.Overload:0.#}× max)", options.Duration, measured: true,
             recorder => generator.OpenLoopAsync(recorder, overloadRate, options.Duration, maxBacklog: null, cancellationToken), cancellationToken);
 
@@ -138,6 +141,31 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
     }
 
     const int SettledJitMethodsPer2Seconds = 20;
+
+    // Signing up a phase's customers (a thousand register + log-in requests) makes the sign-up code hot just before the
+    // phase: tiered compilation then recompiles it while the phase runs (an earlier run charged 6.6 s of the API's JIT,
+    // 750 methods, to the max phase). With no load on, that queue drains in a few seconds: wait for it, at most 30 s.
+    static async Task WaitForJitToQuietAsync(string mode, PlatformHosts hosts, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long? previous = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var counts = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))));
+            var compiled = counts.ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
+                .Sum(entry => entry.Value);
+            if (previous is { } before && compiled - before == 0)
+            {
+                Say(mode, $"the JIT is quiet ({clock.Elapsed.TotalSeconds:0} s after the sign-up)");
+                return;
+            }
+
+            previous = compiled;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+
+        Say(mode, "the JIT was still compiling 30 s after the sign-up; measuring anyway");
+    }
 
     // Returns how the warm-up ended.
     static async Task<string> WaitForJitToSettleAsync(string mode, PlatformHosts hosts, TimeSpan minimum, CancellationTokenSource settled,
