@@ -306,7 +306,9 @@ EOF
     echo '[rabbitmq_stream,rabbitmq_consistent_hash_exchange].' >"$dir/enabled_plugins"
     : >"$dir/rabbitmq-env.conf"  # shadows /etc/rabbitmq/rabbitmq-env.conf
 
-    # inet_dist_use_interface: the Erlang distribution port listens on loopback only.
+    # inet_dist_use_interface: the Erlang distribution port listens on loopback only. +sbwt none (and its dirty-scheduler
+    # twins): the Erlang schedulers go to sleep when they run out of work instead of spinning for it first, RabbitMQ's
+    # advice for a broker that shares its CPUs (here with PostgreSQL, the API, the worker and the tests).
     cat >"$dir/rabbitmq.env" <<EOF
 HOME=$(printf %q "$dir/home")
 RABBITMQ_NODENAME=$node
@@ -323,7 +325,7 @@ RABBITMQ_DIST_PORT=$dport
 ERL_EPMD_PORT=$eport
 ERL_EPMD_ADDRESS=127.0.0.1
 ERL_CRASH_DUMP=$(printf %q "$dir/log/erl_crash.dump")
-RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
+RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none'
 EOF
     printf 'GC_KIND=rabbitmq\nGC_PORT=%s\nGC_STREAM_PORT=%s\nGC_NODE=%s\nGC_RABBIT_BIN=%q\n' \
         "$port" "$sport" "$node" "$bin" >"$dir/gc-server.state"

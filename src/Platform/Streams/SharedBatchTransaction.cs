@@ -14,14 +14,26 @@ namespace GlobalCommerce.Platform.Streams;
 // The handlers take part in the open transaction (they begin their own only when none is open). Should the shared
 // transaction fail, each batch in it is tried again alone, so one poison batch holds back only its own partition, which
 // the reader then retries as it would its own transaction.
+//
+// One shared transaction of a group at a time across hosts: it takes a transaction-scoped advisory lock named after the
+// group first. A shared transaction touches many rows (the analytics group: a counter per stream, type and hour, and the
+// day's funnel row between types) in the order its batches came, so two hosts' transactions could each hold a row the
+// other needs next; serialized, they cannot deadlock, and at a few transactions a second they do not wait long. (On
+// SQLite there is one host per file, and the write gate already serializes.)
 public sealed partial class SharedBatchTransaction(
     IServiceProvider services,
+    string consumerGroup,
     Type databaseContext,
     TimeSpan window,
     TimeProvider clock,
     ILogger logger,
     CancellationToken stopping)
 {
+    // The group's advisory lock: a key every host derives alike from the group's name (string.GetHashCode differs per
+    // process).
+    readonly long _lockKey = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes("stream-group:" + consumerGroup)));
+
     readonly Lock _lock = new();
     List<Pending> _pending = [];
     bool _running;
@@ -69,12 +81,10 @@ public sealed partial class SharedBatchTransaction(
                 }
             }
 
+            // Shutting down: the batches are left unfinished. Each reader is being stopped with its own token, gives up
+            // waiting and stops quietly; after the restart the batches are read again from the checkpoint.
             if (stopping.IsCancellationRequested)
-            {
-                foreach (var pending in taken)
-                    pending.Done.TrySetCanceled(stopping);
                 continue;
-            }
 
             await CommitAsync(taken);
         }
@@ -89,7 +99,11 @@ public sealed partial class SharedBatchTransaction(
                 pending.Done.TrySetResult();
             return;
         }
-        catch (Exception exception) when (taken.Count > 1 && !stopping.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception exception) when (taken.Count > 1)
         {
             LogSharedFailed(logger, databaseContext.Name, taken.Count, exception);
         }
@@ -106,6 +120,10 @@ public sealed partial class SharedBatchTransaction(
                 await CommitTogetherAsync([pending]);
                 pending.Done.TrySetResult();
             }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
             catch (Exception exception)
             {
                 pending.Done.TrySetException(exception);
@@ -119,6 +137,8 @@ public sealed partial class SharedBatchTransaction(
         var db = (DbContext)scope.ServiceProvider.GetRequiredService(databaseContext);
         using var turn = await Persistence.SqliteWriteGate.EnterAsync(db, stopping);
         await using var transaction = await db.Database.BeginTransactionAsync(stopping);
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [_lockKey], stopping);
         // A stream's batches together (partition after partition, each in offset order), so a batch consumer gets one
         // run per type for all of them.
         foreach (var stream in batches.GroupBy(b => b.Dispatcher))

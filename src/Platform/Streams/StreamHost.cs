@@ -58,13 +58,14 @@ public sealed partial class StreamHost(
         var pruners = topology.Endpoints.DistinctBy(e => (e.ConsumerGroup, e.DatabaseContext)).ToHashSet();
         // One shared transaction per group and database for the groups that commit together.
         var shared = topology.Endpoints.Where(e => e.CommitTogether).GroupBy(e => (e.ConsumerGroup, e.DatabaseContext))
-            .ToDictionary(g => g.Key, g => new SharedBatchTransaction(services, g.Key.DatabaseContext,
+            .ToDictionary(g => g.Key, g => new SharedBatchTransaction(services, g.Key.ConsumerGroup, g.Key.DatabaseContext,
                 g.Max(e => e.BatchTimeLimit ?? options.BatchTimeLimit), clock, logger, stoppingToken));
         SharedTransactions = [.. shared.Values];
         foreach (var endpoint in topology.Endpoints)
         {
             var runner = new ConsumerGroupRunner(services, endpoint, new StreamDispatcher(endpoint, topology), producer.Backend, options, clock,
-                Owner, logger, pruners.Contains(endpoint) ? inboxKeep : null, shared.GetValueOrDefault((endpoint.ConsumerGroup, endpoint.DatabaseContext)));
+                Owner, logger, pruners.Contains(endpoint) ? inboxKeep : null,
+                endpoint.CommitTogether ? shared[(endpoint.ConsumerGroup, endpoint.DatabaseContext)] : null);
             _groups.Add(runner);
             tasks.Add(runner.RunAsync(stoppingToken));
         }

@@ -58,8 +58,7 @@ public sealed class BusOutboxTests
         var completed = await factory.WaitForOrderStateAsync(client, order.OrderId, "Completed");
 
         Assert.Equal(product.Price, completed.GetProperty("total").GetDecimal());
-        await using var check = factory.Services.CreateAsyncScope();
-        Assert.Equal(0, await check.ServiceProvider.GetRequiredService<OrderDbContext>().Set<BusOutboxMessage>().CountAsync());
+        Assert.Equal(0, await UndeliveredAsync(factory));
     }
 
     [Fact]
@@ -76,6 +75,21 @@ public sealed class BusOutboxTests
         await using var scope = factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderDbContext>();
         Assert.True(await db.Requests.AnyAsync(r => r.OrderId == orderId));
-        Assert.Equal(0, await db.Set<BusOutboxMessage>().CountAsync());
+        Assert.Equal(0, await UndeliveredAsync(factory));
+    }
+
+    // The rows left in the bus outbox once its delivered marks are written: they are deleted in batches, each a quarter of
+    // a second (Outbox:MarkLinger) after the first delivery it holds, which may be after the order has completed.
+    static async Task<int> UndeliveredAsync(ApiFactory factory)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            await using var scope = factory.Services.CreateAsyncScope();
+            var left = await scope.ServiceProvider.GetRequiredService<OrderDbContext>().Set<BusOutboxMessage>().CountAsync();
+            if (left == 0 || DateTime.UtcNow > until)
+                return left;
+            await Task.Delay(50);
+        }
     }
 }

@@ -38,6 +38,47 @@ public sealed class StreamSharedTransactionTests
         await TestDatabases.DropAsync(host.Services, options);
     }
 
+    // Two hosts share the group's partitions; their shared transactions touch the same rows in whatever order their batches
+    // came, so they take turns (an advisory lock per group) rather than risk a deadlock: never two batches at once.
+    [Fact]
+    public async Task The_shared_transactions_of_two_hosts_take_turns()
+    {
+        var options = TestDatabases.For(DatabaseProvider.Postgres);
+        var file = StreamsFile();
+        var group = $"ledger-{Guid.NewGuid():N}"[..20];
+        var probe = LedgerConsumer.Watched[group] = new OverlapProbe();
+        try
+        {
+            await using var a = await StreamTestHost.StartAsync(options, file, [group], batchTimeLimit: TimeSpan.FromMilliseconds(100), commitTogether: true);
+            await using var b = await StreamTestHost.StartAsync(options, file, [group], batchTimeLimit: TimeSpan.FromMilliseconds(100), commitTogether: true);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline && !(Owned(a) == 4 && Owned(b) == 4))
+                await Task.Delay(100);
+            Assert.Equal((4, 4), (Owned(a), Owned(b)));
+
+            // Twenty transactions a little apart: both hosts' windows keep finding batches.
+            for (var round = 0; round < 20; round++)
+            {
+                await a.ProduceAsync(Enumerable.Range(0, 16).Select(k => new LedgerEvent($"acct-{k}", round)));
+                await Task.Delay(30);
+            }
+
+            var entries = await a.WaitForEntriesAsync(group, 320);
+            Assert.Equal(320, entries.Count);
+            foreach (var account in entries.GroupBy(e => e.Account))
+                Assert.Equal(Enumerable.Range(0, 20), account.Select(e => e.Sequence));
+            Assert.True(a.Streams.SharedTransactions[0].Commits > 1 && b.Streams.SharedTransactions[0].Commits > 1, "one host did all the work");
+            Assert.Equal(1, probe.MostAtOnce);
+            await TestDatabases.DropAsync(a.Services, options);
+        }
+        finally
+        {
+            LedgerConsumer.Watched.TryRemove(group, out _);
+        }
+
+        static int Owned(StreamTestHost host) => host.Streams.Groups.Count == 0 ? 0 : host.Streams.Groups[0].OwnedPartitions.Count;
+    }
+
     [Fact]
     public async Task A_poison_batch_holds_back_only_its_own_partition_and_is_handled_once_when_it_heals()
     {

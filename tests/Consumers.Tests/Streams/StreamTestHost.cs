@@ -61,10 +61,15 @@ public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : ISt
     // Accounts whose events make the consumer throw (a poison event), for as long as they are listed.
     public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Poisoned = new(StringComparer.Ordinal);
 
+    // Groups whose batches are watched for overlap: each batch takes a while, and the most batches seen in progress at
+    // once, in any host of the process, is kept.
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, OverlapProbe> Watched = new(StringComparer.Ordinal);
+
     public async Task Consume(StreamBatch<LedgerEvent> batch)
     {
         if (batch.FirstOrDefault(c => Poisoned.ContainsKey(c.Message.Account)) is { } poison)
             throw new InvalidOperationException($"Poison event for {poison.Message.Account}");
+        using var watching = Watched.TryGetValue(batch.ConsumerGroup, out var probe) ? await probe.EnterAsync() : null;
         // Inside the group's shared transaction (CommitTogether), or in its own.
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(batch.CancellationToken) : null;
         foreach (var context in batch)
@@ -83,6 +88,31 @@ public sealed class LedgerConsumer(LedgerDbContext db, TimeProvider clock) : ISt
         await db.SaveChangesAsync(batch.CancellationToken);
         if (transaction is not null)
             await transaction.CommitAsync(batch.CancellationToken);
+    }
+}
+
+public sealed class OverlapProbe
+{
+    int _active;
+    int _most;
+
+    public int MostAtOnce => Volatile.Read(ref _most);
+
+    public async Task<IDisposable> EnterAsync()
+    {
+        var now = Interlocked.Increment(ref _active);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _most)) && Interlocked.CompareExchange(ref _most, now, seen) != seen)
+        {
+        }
+
+        await Task.Delay(50);
+        return new Exit(this);
+    }
+
+    sealed class Exit(OverlapProbe probe) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref probe._active);
     }
 }
 

@@ -9,7 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
 // Resolved per message scope, so it shares the handler's DbContext. One message costs one transaction:
-//   1. claim the inbox row (one statement that inserts it or, for a redelivery, locks it and counts the receive);
+//   1. claim the inbox row (one statement that inserts it or, for a redelivery, locks it and counts the receive); a
+//      first delivery skips this and inserts the row with the commit instead (IsFirstDelivery);
 //   2. run the handler; its sends and publishes are captured in memory;
 //   3. store them in the inbox row with the "consumed" mark, save the handler's changes, commit;
 //   4. with no transaction open, send them from memory and only then let the message be acknowledged;
@@ -40,11 +41,23 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
         var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
         try
         {
-            inbox = await ClaimInboxAsync(messageId, options.ConsumerId, context.CancellationToken);
+            inbox = IsFirstDelivery(context)
+                ? NewInbox(messageId, options.ConsumerId)
+                : await ClaimInboxAsync(messageId, options.ConsumerId, context.CancellationToken);
             if (inbox.Consumed is null)
             {
                 var consume = new EfOutboxConsumeContext<T>(context, options, provider, inbox, clock);
                 await next.Send(consume);
+                // A handler or the saga repository may have detached what it tracked (a cleared tracker, an undone
+                // insert): the inbox row is saved with this commit whatever happened to its entry.
+                if (db.Entry(inbox).State == EntityState.Detached)
+                {
+                    if (inbox.Id == 0)
+                        db.Add(inbox);
+                    else
+                        db.Update(inbox);
+                }
+
                 await db.SaveChangesAsync(context.CancellationToken);
                 outgoing = consume.Outgoing;
             }
@@ -88,6 +101,22 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
             delivery.Abandon(inbox.Id);
             throw;
         }
+    }
+
+    // A message the broker delivers for the first time, on the first attempt, is almost never a copy: its inbox row is
+    // inserted with the commit (one statement in the SaveChanges batch) instead of claimed first (a round trip of its
+    // own). A copy that comes this way after all (the sweep re-sent it, or a sender sent it twice) conflicts on the row's
+    // unique key at the commit: the whole attempt rolls back, and the retry claims the row and finds it consumed. Its
+    // handler ran for nothing, inside a transaction that was rolled back; handlers are idempotent for that reason already
+    // (a redelivery after a crash runs them again too).
+    static bool IsFirstDelivery(ConsumeContext context) =>
+        !context.ReceiveContext.Redelivered && context.GetRetryAttempt() == 0 && context.GetRedeliveryCount() == 0;
+
+    InboxState NewInbox(Guid messageId, Guid consumerId)
+    {
+        var inbox = new InboxState { MessageId = messageId, ConsumerId = consumerId, Received = clock.GetUtcNow(), ReceiveCount = 1 };
+        db.Add(inbox);
+        return inbox;
     }
 
     static bool HasStreamOutbox(DbContext context) => context.Model.FindEntityType(typeof(Streams.StreamOutboxEntry)) is not null;
