@@ -38,8 +38,6 @@ public sealed partial class SharedBatchTransaction(
     List<Pending> _pending = [];
     bool _running;
 
-    public Type DatabaseContext => databaseContext;
-
     // Transactions committed (tests, diagnostics).
     public int Commits => Volatile.Read(ref _commits);
 
