@@ -237,6 +237,22 @@ if ((REPORTED > TRX_COUNT)); then
     say "FAIL: dotnet test reported $REPORTED .trx files but only $TRX_COUNT exist (overwritten?)"
     EXIT=1
 fi
+# Name every failed test with the first lines of its message, here at the end
+# where a truncated CI log still shows them.
+if ((FAILED > 0)) && command -v python3 >/dev/null; then
+    python3 - "$RESULTS" <<'PY' || true
+import pathlib, sys, xml.etree.ElementTree as ET
+for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.trx')):
+    for r in ET.parse(path).getroot().iter():
+        if r.tag.endswith('UnitTestResult') and r.get('outcome') not in ('Passed', 'NotExecuted'):
+            print(f"[test] FAILED {r.get('testName')} ({r.get('duration')})")
+            for m in r.iter():
+                if m.tag.endswith('Message') and m.text:
+                    for line in m.text.strip().splitlines()[:6]:
+                        print(f"[test]     {line[:300]}")
+                    break
+PY
+fi
 if ((DOTNET_RC != 0)); then say "FAIL: dotnet test exited with $DOTNET_RC"; EXIT=1; fi
 if ((FAILED > 0)); then say "FAIL: $FAILED test(s) failed"; EXIT=1; fi
 if ((TRX_COUNT == 0)); then say "FAIL: no .trx result files were produced"; EXIT=1; fi

@@ -29,11 +29,14 @@ public sealed class StreamSharedTransactionTests
         var entries = await host.WaitForEntriesAsync("ledger", 200);
         Assert.Equal(200, entries.Count);
         var partitions = entries.Select(e => e.Partition).Distinct().Count();
-        Assert.True(partitions > 2, $"the events landed in {partitions} partitions: the test proves nothing");
+        Assert.True(partitions >= 6, $"the events landed in {partitions} partitions: the test proves little");
         foreach (var account in entries.GroupBy(e => e.Account))
             Assert.Equal(Enumerable.Range(0, 10), account.Select(e => e.Sequence));
-        // One transaction per partition's batch would be at least one per partition.
-        Assert.InRange(Assert.Single(host.Streams.SharedTransactions).Commits, 1, 2);
+        // One transaction per partition's batch would be at least one per partition. How many windows the batches
+        // spread over depends on when each reader saw its partition's events (a loaded machine: three or four), so the
+        // bound is the one that tells sharing from not sharing.
+        var commits = Assert.Single(host.Streams.SharedTransactions).Commits;
+        Assert.True(commits < partitions, $"{commits} transactions for the batches of {partitions} partitions");
         Assert.Equal(200, await host.DeliveriesAsync("ledger"));
         await TestDatabases.DropAsync(host.Services, options);
     }
