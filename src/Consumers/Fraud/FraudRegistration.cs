@@ -14,7 +14,7 @@ public static class FraudRegistration
         configuration.GetSection(FraudOptions.Section).Bind(fraudOptions);
         bus.TryAddSingleton(fraudOptions);
         bus.AddDomainConsumers<FraudDbContext>(configuration, options, "fraud")
-            .Consumer<AssessFraudConsumer>();
+            .Consumer<AssessFraudConsumer>(sharesCommits: true);
         return bus;
     }
 }

@@ -20,9 +20,9 @@ public static class InventoryRegistration
     public static IBusRegistrationConfigurator AddInventory(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddDomainConsumers<InventoryDbContext>(configuration, options, "inventory")
-            .Consumer<ReserveInventoryConsumer>()
-            .Consumer<CommitInventoryConsumer>()
-            .Consumer<ReleaseInventoryConsumer>();
+            .Consumer<ReserveInventoryConsumer>(sharesCommits: true)
+            .Consumer<CommitInventoryConsumer>(sharesCommits: true)
+            .Consumer<ReleaseInventoryConsumer>(sharesCommits: true);
         bus.AddCommerceStreams(configuration, options)
             .Produce<InventoryUpdateRejected>(StreamNames.InventoryEvents)
             .Produce<ReorderPointReached>(StreamNames.InventoryEvents)

@@ -10,8 +10,8 @@ public static class ShippingRegistration
     public static IBusRegistrationConfigurator AddShipping(this IBusRegistrationConfigurator bus, IConfiguration configuration, CommerceOptions options)
     {
         bus.AddDomainConsumers<ShippingDbContext>(configuration, options, "shipping")
-            .Consumer<CreateShipmentConsumer>()
-            .Consumer<CancelShipmentConsumer>()
+            .Consumer<CreateShipmentConsumer>(sharesCommits: true)
+            .Consumer<CancelShipmentConsumer>(sharesCommits: true)
             .Consumer<EraseShippingDataConsumer>();
         return bus;
     }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace GlobalCommerce.Platform.Persistence;
@@ -18,6 +19,10 @@ public static class DomainDatabases
         // reset on return (change tracker, AutoSavepointsEnabled and the other per-use settings); ours keep no state of
         // their own.
         services.AddDbContextPool<TContext>(db => Configure(db, options.DatabaseProvider, connectionString));
+        // The scope's TContext goes through its slot, so a message sharing a commit can be handed the shared one.
+        services.TryAddScoped<DbContextSlot<TContext>>();
+        services.RemoveAll<TContext>();
+        services.AddScoped(scope => scope.GetRequiredService<DbContextSlot<TContext>>().Resolve());
         services.AddSingleton(new DomainDatabase(typeof(TContext), domain, options.DatabaseProvider, connectionString));
         return services;
     }

@@ -103,6 +103,14 @@ public sealed class StreamOutboxSignal : SaveChangesInterceptor, IDbTransactionI
     // SaveChanges has to scan the change tracker for one.
     public static void Noted(DbContext context) => Pending.AddOrUpdate(context, context);
 
+    // For a context whose transaction another context commits (a message's part of a shared commit): whether it wrote
+    // stream rows the relay must be woken for once that commit is done; the context forgets them either way.
+    public static bool TakePending(DbContext context)
+    {
+        StreamOutboxRows.Forget(context);
+        return Pending.Remove(context);
+    }
+
     static void AfterSave(DbContext? context)
     {
         if (context is not null && context.Database.CurrentTransaction is null)

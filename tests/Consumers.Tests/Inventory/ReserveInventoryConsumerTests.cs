@@ -1,6 +1,8 @@
 using GlobalCommerce.Consumers.Inventory;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform;
+using GlobalCommerce.Platform.Messaging.Outbox;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Tests.Inventory;
@@ -34,6 +36,12 @@ public class ReserveInventoryConsumerTests
         var allocations = await host.QueryAsync<InventoryDbContext, List<Allocation>>(db => db.Allocations.AsNoTracking().ToListAsync());
         Assert.Equal(10, allocations.Count(a => a.Status == AllocationStatus.Reserved));
         Assert.Equal(30, allocations.Count(a => a.Status == AllocationStatus.Rejected));
+        // On PostgreSQL the reservations in hand at once shared commits (SharedCommit), and the books above still hold.
+        if (provider == DatabaseProvider.Postgres)
+        {
+            var shared = host.Services.GetRequiredService<SharedCommit<InventoryDbContext>>();
+            Assert.True(shared.Messages > 0 && shared.Commits < shared.Messages, $"{shared.Commits} commits for {shared.Messages} messages");
+        }
     }
 
     [Theory]

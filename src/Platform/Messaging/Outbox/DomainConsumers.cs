@@ -17,19 +17,25 @@ public static class DomainConsumerRegistration
         bus.TryAddSingleton(TimeProvider.System);
         bus.AddDomainDbContext<TDbContext>(options, domain);
         var endpoints = new HashSet<string>(StringComparer.Ordinal);
-        bus.AddTransactionalOutbox<TDbContext>(configuration, endpoints);
-        return new DomainConsumers<TDbContext>(bus, endpoints);
+        // Shared commits only on PostgreSQL (OutboxRegistration says why).
+        var sharing = new HashSet<string>(StringComparer.Ordinal);
+        bus.AddTransactionalOutbox<TDbContext>(configuration, endpoints, options.DatabaseProvider == DatabaseProvider.Postgres ? sharing : null);
+        return new DomainConsumers<TDbContext>(bus, endpoints, sharing);
     }
 }
 
-public sealed class DomainConsumers<TDbContext>(IBusRegistrationConfigurator bus, HashSet<string> outboxEndpoints)
+public sealed class DomainConsumers<TDbContext>(IBusRegistrationConfigurator bus, HashSet<string> outboxEndpoints, HashSet<string> sharingCommits)
     where TDbContext : DbContext
 {
-    public DomainConsumers<TDbContext> Consumer<TConsumer>()
+    // sharesCommits: the messages in hand at once share one commit (SharedCommit); only for a handler that calls nothing
+    // outside its database.
+    public DomainConsumers<TDbContext> Consumer<TConsumer>(bool sharesCommits = false)
         where TConsumer : class, IConsumer
     {
         bus.AddConsumer<TConsumer>();
         outboxEndpoints.Add(EndpointNames.Consumer<TConsumer>());
+        if (sharesCommits)
+            sharingCommits.Add(EndpointNames.Consumer<TConsumer>());
         return this;
     }
 }

@@ -16,11 +16,13 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 //   4. with no transaction open, send them from memory and only then let the message be acknowledged;
 //   5. the "delivered" mark is written later, in batches, by OutboxMarks (on the in-memory transport only once every
 //      receiver has committed the message, since a crash would lose whatever the in-memory queues held).
+// On an endpoint that shares commits (SharedCommit, PostgreSQL), the first deliveries in hand at once go through 1-3
+// one after the other on one transaction, committed once, and each then goes on with 4 as alone.
 // Crash windows: before 3 → the broker redelivers, nothing was written. Between 3 and 4 → the redelivery finds the row
 // consumed and sends the stored messages (same MessageIds). Between 4 and 5 → InboxRedelivery re-sends the row after a
 // grace period and the receivers' inboxes drop the copies.
-public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServiceProvider provider, OutboxDelivery<TDbContext> delivery,
-    TimeProvider clock)
+public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider, OutboxDelivery<TDbContext> delivery,
+    OutboxRoles<TDbContext> roles, OutboxOptions outboxOptions, TimeProvider clock)
     : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
@@ -28,38 +30,78 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
         where T : class
     {
         var messageId = context.GetOriginalMessageId() ?? throw new MessageException(typeof(T), "The outbox needs a MessageId");
-        db.ChangeTracker.Clear();
-        // Savepoints around every SaveChanges are round trips this transaction does not need: a failed statement fails
-        // the whole message, which is rolled back and retried as one.
-        db.Database.AutoSavepointsEnabled = false;
-        // Events the handler produces onto a stream join this transaction (the stream outbox), if the database has one.
-        if (HasStreamOutbox(db))
-            provider.GetService<Streams.IStreamTransaction>()?.Enlist(db);
+        InboxState inbox;
+        List<OutboxMessage> outgoing;
+        if (SharesCommit(context))
+        {
+            // Its handling joins the batch in hand (SharedCommit), which commits it with the others; a first delivery, so
+            // its inbox row is inserted with it as below.
+            (inbox, outgoing) = (null!, null!);
+            await provider.GetRequiredService<SharedCommit<TDbContext>>().RunAsync(provider, async db =>
+            {
+                (inbox, outgoing) = await HandleFirstDeliveryAsync(db, context, options, next, messageId);
+            }, context.CancellationToken);
+        }
+        else
+        {
+            (inbox, outgoing) = await HandleAloneAsync(provider.GetRequiredService<TDbContext>(), context, options, next, messageId);
+        }
 
+        if (outgoing.Count == 0)
+            return;
+
+        OutboxFaultInjection.Reached(OutboxCrashPoint.AfterCommit);
+        var deliver = new EfOutboxDeliverContext<T>(context, options, provider, inbox, outgoing, delivery, clock);
+        try
+        {
+            await next.Send(deliver);
+        }
+        catch
+        {
+            // Not sent (broker down, cancelled): the redelivery of this message sends the stored copy.
+            delivery.Abandon(inbox.Id);
+            throw;
+        }
+    }
+
+    // Only first attempts share: a retry (after its batch failed, or its own handler did) runs alone.
+    bool SharesCommit(ConsumeContext context) =>
+        outboxOptions.ShareCommits && roles.SharesCommits && IsFirstDelivery(context)
+        && roles.SharesCommitsOn(EndpointName(context.ReceiveContext.InputAddress));
+
+    static string EndpointName(Uri address)
+    {
+        var path = address.AbsolutePath;
+        return path[(path.LastIndexOf('/') + 1)..];
+    }
+
+    async Task<(InboxState, List<OutboxMessage>)> HandleFirstDeliveryAsync<T>(TDbContext db, ConsumeContext<T> context,
+        OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId)
+        where T : class
+    {
+        Prepare(db);
+        var inbox = NewInbox(db, messageId, options.ConsumerId);
+        var outgoing = await RunHandlerAsync(db, context, options, next, inbox);
+        return (inbox, outgoing);
+    }
+
+    async Task<(InboxState, List<OutboxMessage>)> HandleAloneAsync<T>(TDbContext db, ConsumeContext<T> context,
+        OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId)
+        where T : class
+    {
+        db.ChangeTracker.Clear();
+        Prepare(db);
         InboxState inbox;
         List<OutboxMessage> outgoing;
         var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
         try
         {
             inbox = IsFirstDelivery(context)
-                ? NewInbox(messageId, options.ConsumerId)
-                : await ClaimInboxAsync(messageId, options.ConsumerId, context.CancellationToken);
+                ? NewInbox(db, messageId, options.ConsumerId)
+                : await ClaimInboxAsync(db, messageId, options.ConsumerId, context.CancellationToken);
             if (inbox.Consumed is null)
             {
-                var consume = new EfOutboxConsumeContext<T>(context, options, provider, inbox, clock);
-                await next.Send(consume);
-                // A handler or the saga repository may have detached what it tracked (a cleared tracker, an undone
-                // insert): the inbox row is saved with this commit whatever happened to its entry.
-                if (db.Entry(inbox).State == EntityState.Detached)
-                {
-                    if (inbox.Id == 0)
-                        db.Add(inbox);
-                    else
-                        db.Update(inbox);
-                }
-
-                await db.SaveChangesAsync(context.CancellationToken);
-                outgoing = consume.Outgoing;
+                outgoing = await RunHandlerAsync(db, context, options, next, inbox);
             }
             else
             {
@@ -86,21 +128,38 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
             await DisposeAsync(transaction);
         }
 
-        if (outgoing.Count == 0)
-            return;
+        return (inbox, outgoing);
+    }
 
-        OutboxFaultInjection.Reached(OutboxCrashPoint.AfterCommit);
-        var deliver = new EfOutboxDeliverContext<T>(context, options, provider, inbox, outgoing, delivery, clock);
-        try
+    void Prepare(TDbContext db)
+    {
+        // Savepoints around every SaveChanges are round trips this transaction does not need: a failed statement fails
+        // the whole message, which is rolled back and retried as one.
+        db.Database.AutoSavepointsEnabled = false;
+        // Events the handler produces onto a stream join this transaction (the stream outbox), if the database has one.
+        if (HasStreamOutbox(db))
+            provider.GetService<Streams.IStreamTransaction>()?.Enlist(db);
+    }
+
+    // Runs the handler and saves what it did with the inbox row (Consumed, and Outgoing unless it sent nothing).
+    async Task<List<OutboxMessage>> RunHandlerAsync<T>(TDbContext db, ConsumeContext<T> context, OutboxConsumeOptions options,
+        IPipe<OutboxConsumeContext<T>> next, InboxState inbox)
+        where T : class
+    {
+        var consume = new EfOutboxConsumeContext<T>(context, options, provider, inbox, clock);
+        await next.Send(consume);
+        // A handler or the saga repository may have detached what it tracked (a cleared tracker, an undone insert): the
+        // inbox row is saved with this commit whatever happened to its entry.
+        if (db.Entry(inbox).State == EntityState.Detached)
         {
-            await next.Send(deliver);
+            if (inbox.Id == 0)
+                db.Add(inbox);
+            else
+                db.Update(inbox);
         }
-        catch
-        {
-            // Not sent (broker down, cancelled): the redelivery of this message sends the stored copy.
-            delivery.Abandon(inbox.Id);
-            throw;
-        }
+
+        await db.SaveChangesAsync(context.CancellationToken);
+        return consume.Outgoing;
     }
 
     // A message the broker delivers for the first time, on the first attempt, is almost never a copy: its inbox row is
@@ -112,7 +171,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
     static bool IsFirstDelivery(ConsumeContext context) =>
         !context.ReceiveContext.Redelivered && context.GetRetryAttempt() == 0 && context.GetRedeliveryCount() == 0;
 
-    InboxState NewInbox(Guid messageId, Guid consumerId)
+    InboxState NewInbox(TDbContext db, Guid messageId, Guid consumerId)
     {
         var inbox = new InboxState { MessageId = messageId, ConsumerId = consumerId, Received = clock.GetUtcNow(), ReceiveCount = 1 };
         db.Add(inbox);
@@ -126,7 +185,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(TDbContext db, IServicePr
     // One statement: a first delivery inserts the row, a redelivery counts itself and takes the row's lock (PostgreSQL
     // locks the conflicting row; SQLite's transaction already holds the file's write lock), so concurrent copies of one
     // message queue behind each other.
-    async Task<InboxState> ClaimInboxAsync(Guid messageId, Guid consumerId, CancellationToken cancellationToken)
+    async Task<InboxState> ClaimInboxAsync(TDbContext db, Guid messageId, Guid consumerId, CancellationToken cancellationToken)
     {
         object received = db.Database.IsSqlite() ? SqliteTime.ToStored(clock.GetUtcNow()) : clock.GetUtcNow();
         var rows = await db.Set<InboxState>()

@@ -33,6 +33,12 @@ public sealed class OutboxOptions
     public TimeSpan RedeliveryGrace { get; set; } = TimeSpan.FromSeconds(10);
 
     public int SweepBatchSize { get; set; } = 200;
+
+    // Whether the endpoints registered for it (the sagas', on PostgreSQL) let the messages in hand at once share one
+    // commit (SharedCommit), and at most how many. Off: every message commits alone.
+    public bool ShareCommits { get; set; } = true;
+
+    public int SharedCommitMaxMessages { get; set; } = 32;
 }
 
 // Forgets inbox rows older than the duplicate-detection window, a bounded batch at a time.

@@ -29,6 +29,25 @@ public sealed class OutboxRoles<TDbContext>
     public bool Inbox { get; set; }
 
     public bool Bus { get; set; }
+
+    // Endpoints whose first deliveries share commits (SharedCommit): sets read when a message comes, so names added to
+    // them after registration still count.
+    readonly List<IReadOnlySet<string>> _sharingCommits = [];
+
+    public void ShareCommitsOn(IReadOnlySet<string> endpoints) => _sharingCommits.Add(endpoints);
+
+    public bool SharesCommits => _sharingCommits.Count > 0;
+
+    public bool SharesCommitsOn(string endpoint)
+    {
+        foreach (var endpoints in _sharingCommits)
+        {
+            if (endpoints.Contains(endpoint))
+                return true;
+        }
+
+        return false;
+    }
 }
 
 // Everything after a commit, for one database:

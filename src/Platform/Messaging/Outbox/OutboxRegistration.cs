@@ -18,13 +18,20 @@ public static class OutboxRegistration
         bus.AddTransactionalOutbox<TDbContext>(configuration, endpointNames.ToHashSet(StringComparer.Ordinal));
 
     // endpoints is read when the bus configures its endpoints, so names added after this call still count.
+    // sharingCommits: those of the endpoints whose messages share commits (SharedCommit): their handlers make no outside
+    // call, and their database is PostgreSQL (on SQLite a longer write transaction only makes every other writer of the
+    // file wait, and a commit costs no flush to share).
     public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus,
-        IConfiguration configuration, IReadOnlySet<string> endpoints)
+        IConfiguration configuration, IReadOnlySet<string> endpoints, IReadOnlySet<string>? sharingCommits = null)
         where TDbContext : DbContext
     {
         bus.TryAddScoped<IOutboxContextFactory<TDbContext>, EfOutboxContextFactory<TDbContext>>();
         bus.AddHostedService<InboxCleanupService<TDbContext>>();
-        bus.AddOutboxDelivery<TDbContext>(configuration).Inbox = true;
+        var roles = bus.AddOutboxDelivery<TDbContext>(configuration);
+        roles.Inbox = true;
+        if (sharingCommits is not null)
+            roles.ShareCommitsOn(sharingCommits);
+        bus.TryAddSingleton<SharedCommit<TDbContext>>();
 
         bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
         {

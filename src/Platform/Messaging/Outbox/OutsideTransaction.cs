@@ -18,6 +18,10 @@ public static class OutsideTransaction
     public static async Task<T> CallOutsideTransactionAsync<T>(this DbContext db, Func<CancellationToken, Task<T>> call,
         CancellationToken cancellationToken)
     {
+        // A shared commit's transaction is not this message's to commit early (OutboxRegistration: endpoints whose
+        // handlers call the outside world do not share commits).
+        if (SharedCommitScope.Active)
+            throw new InvalidOperationException("A handler that calls the outside world cannot run in a shared commit");
         await db.SaveChangesAsync(cancellationToken);
         if (db.Database.CurrentTransaction is not { } ambient)
             return await call(cancellationToken);

@@ -1,0 +1,242 @@
+using System.Data;
+using System.Data.Common;
+using GlobalCommerce.Platform.Persistence;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GlobalCommerce.Platform.Messaging.Outbox;
+
+// Group commit for the messages of the endpoints that share commits (the saga's, on PostgreSQL): the messages in hand at
+// once go through one transaction, one after the other on its connection, and commit together; each is acknowledged
+// only after that commit, as alone. Under load an order's saga messages then cost a fraction of a commit each instead
+// of a BEGIN, a COMMIT and a WAL flush apiece.
+//
+// - Each message keeps its own scope, inbox row, handler run and SaveChanges; only the connection and the transaction
+//   are shared (its context is a fresh one on them, handed to its scope through DbContextSlot).
+// - The one that finishes while no other waits commits, so a lone message commits at once and a batch grows only from
+//   messages that were already waiting (at most MaxMessages).
+// - Any failure fails the batch: it is rolled back and every message in it fails this attempt. Only first attempts share
+//   (EfOutboxContextFactory), so the retries run alone and a poison message takes its neighbours down once, not again.
+// - The transaction never waits on the outside world: a handler that must call it (OutsideTransaction) is refused here.
+//
+// One batch at a time per process and database: the handlers of the sharing endpoints run one after the other. Their
+// work is the state machine and a few statements; it is the commits that cost.
+public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, OutboxOptions options)
+    where TDbContext : DbContext
+{
+    readonly SemaphoreSlim _gate = new(1, 1);
+    int _waiting;
+    Batch? _open;
+    long _commits;
+    long _messages;
+    long _failures;
+
+    // Batches committed, the messages in them, and batches that failed (tests, diagnostics).
+    public long Commits => Interlocked.Read(ref _commits);
+
+    public long Messages => Interlocked.Read(ref _messages);
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    // Runs one message's handling on a context of the open batch (opening one if none is), and completes once the batch
+    // committed; throws what made the batch fail otherwise. work gets the scope's context, which is the batch's.
+    public async Task RunAsync(IServiceProvider scope, Func<TDbContext, Task> work, CancellationToken cancellationToken)
+    {
+        var slot = scope.GetRequiredService<DbContextSlot<TDbContext>>();
+        Interlocked.Increment(ref _waiting);
+        // Not cancellable: a message that gave up waiting could leave an open batch with nobody to commit it. Whoever is
+        // inside finishes in a few milliseconds.
+        await _gate.WaitAsync(CancellationToken.None);
+        Interlocked.Decrement(ref _waiting);
+        Batch batch;
+        try
+        {
+            batch = _open ??= await Batch.OpenAsync(scopes, cancellationToken);
+            if (!slot.TryShare(batch.CreateContext))
+                throw new InvalidOperationException($"The scope already holds its own {typeof(TDbContext).Name}: it cannot share a commit");
+            var db = scope.GetRequiredService<TDbContext>();
+            SharedCommitScope.Enter();
+            try
+            {
+                await work(db);
+            }
+            finally
+            {
+                SharedCommitScope.Leave();
+            }
+
+            batch.Joined(db);
+        }
+        catch (Exception exception)
+        {
+            if (_open is { } failed)
+            {
+                _open = null;
+                Interlocked.Increment(ref _failures);
+                await failed.FailAsync(exception);
+            }
+
+            _gate.Release();
+            throw;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _waiting) == 0 || batch.Count >= Math.Max(options.SharedCommitMaxMessages, 1))
+            {
+                _open = null;
+                // Not this message's to cancel: the commit is every message's in the batch.
+                if (await batch.CommitAsync(CancellationToken.None))
+                {
+                    Interlocked.Increment(ref _commits);
+                    Interlocked.Add(ref _messages, batch.Count);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _failures);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await batch.Outcome;
+    }
+
+    sealed class Batch : IAsyncDisposable
+    {
+        readonly AsyncServiceScope _scope;
+        readonly IDbContextTransaction _transaction;
+        readonly DbContextOptions<TDbContext> _memberOptions;
+        readonly TaskCompletionSource _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly List<TDbContext> _contexts = [];
+        bool _wake;
+
+        Batch(AsyncServiceScope scope, IDbContextTransaction transaction, DbContextOptions<TDbContext> memberOptions)
+        {
+            _scope = scope;
+            _transaction = transaction;
+            _memberOptions = memberOptions;
+            // Observed by whoever awaits it; a batch nobody joined must not leave an unobserved failure behind.
+            _outcome.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        public int Count { get; private set; }
+
+        public Task Outcome => _outcome.Task;
+
+        // Its own pooled context opens the connection (its interceptors run as for any other) and owns the transaction.
+        public static async Task<Batch> OpenAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
+        {
+            var scope = scopes.CreateAsyncScope();
+            try
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+                db.Database.AutoSavepointsEnabled = false;
+                var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+                // The messages' contexts get everything the domain's contexts are configured with (interceptors included),
+                // on this connection instead of their own.
+                var pooled = (DbContextOptions<TDbContext>)db.GetService<IDbContextOptions>();
+                var relational = pooled.Extensions.OfType<RelationalOptionsExtension>().Single();
+                var onConnection = relational.WithConnectionString(null).WithConnection(db.Database.GetDbConnection());
+                return new Batch(scope, transaction, (DbContextOptions<TDbContext>)pooled.WithExtension(onConnection));
+            }
+            catch
+            {
+                await scope.DisposeAsync();
+                throw;
+            }
+        }
+
+        // A message's context: on the batch's connection, in its transaction. The batch disposes it when it ends (its
+        // scope does again later, which does nothing): the connection goes back to the pool with the batch, and a
+        // context left on it could reach another batch's transaction.
+        public TDbContext CreateContext(IServiceProvider scope)
+        {
+            var context = ActivatorUtilities.CreateInstance<TDbContext>(scope, _memberOptions);
+            _contexts.Add(context);
+            context.Database.AutoSavepointsEnabled = false;
+            context.Database.UseTransaction((DbTransaction)_transaction.GetDbTransaction());
+            return context;
+        }
+
+        public void Joined(DbContext member)
+        {
+            Count++;
+            _wake |= Streams.StreamOutboxSignal.TakePending(member);
+        }
+
+        public async Task<bool> CommitAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _transaction.CommitAsync(cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                await FailAsync(exception);
+                return false;
+            }
+
+            if (_wake)
+                Streams.StreamOutboxSignal.Wake(typeof(TDbContext));
+            await DisposeAsync();
+            _outcome.TrySetResult();
+            return true;
+        }
+
+        public async Task FailAsync(Exception exception)
+        {
+            try
+            {
+                await _transaction.RollbackAsync(CancellationToken.None);
+            }
+#pragma warning disable CA1031 // what failed the batch is what its messages must see, not a rollback on a broken connection
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            await DisposeAsync();
+            _outcome.TrySetException(new SharedCommitFailedException(exception));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var context in _contexts)
+                await context.DisposeAsync();
+            try
+            {
+                await _transaction.DisposeAsync();
+            }
+#pragma warning disable CA1031 // disposing a transaction on a broken connection must not hide the batch's outcome
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            await _scope.DisposeAsync();
+        }
+    }
+}
+
+// Whether the running handler is part of a shared commit (OutsideTransaction refuses then).
+static class SharedCommitScope
+{
+    static readonly AsyncLocal<bool> Current = new();
+
+    public static bool Active => Current.Value;
+
+    public static void Enter() => Current.Value = true;
+
+    public static void Leave() => Current.Value = false;
+}
+
+// A message whose batch failed (a neighbour's failure or the commit's): its attempt changed nothing, and its retry runs
+// alone.
+public sealed class SharedCommitFailedException(Exception cause)
+    : Exception("The shared commit this message was part of failed; nothing it did was committed", cause);
