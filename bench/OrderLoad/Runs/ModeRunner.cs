@@ -151,9 +151,7 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         long? previous = null;
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
         {
-            var counts = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))));
-            var compiled = counts.ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
-                .Sum(entry => entry.Value);
+            var compiled = await JitCompiledMethodsAsync(hosts, cancellationToken);
             if (previous is { } before && compiled - before == 0)
             {
                 Say(mode, $"the JIT is quiet ({clock.Elapsed.TotalSeconds:0} s after the sign-up)");
@@ -177,9 +175,7 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         {
             while (!settled.IsCancellationRequested)
             {
-                var counts = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))));
-                var compiled = counts.ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
-                    .Sum(entry => entry.Value);
+                var compiled = await JitCompiledMethodsAsync(hosts, cancellationToken);
                 if (previous is { } before && clock.Elapsed >= minimum && compiled - before < SettledJitMethodsPer2Seconds)
                 {
                     var how = $"the JIT settled ({compiled - before} methods compiled in the last 2 s) after {clock.Elapsed.TotalSeconds:0} s";
@@ -198,6 +194,14 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
 
         Say(mode, "warm-up: the JIT was still busy after the longest warm-up (--warmup-max); measuring anyway");
         return "the JIT was still busy at --warmup-max";
+    }
+
+    // Methods the hosts' JIT has compiled so far, summed over every host (their probes).
+    static async Task<long> JitCompiledMethodsAsync(PlatformHosts hosts, CancellationToken cancellationToken)
+    {
+        var counts = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))));
+        return counts.ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
+            .Sum(entry => entry.Value);
     }
 
     static async Task<IReadOnlyList<Product>> PlentifulProductsAsync(OrderApi api, CancellationToken cancellationToken)

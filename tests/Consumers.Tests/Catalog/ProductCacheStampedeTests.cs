@@ -143,15 +143,11 @@ public sealed class ProductCacheStampedeTests
         }
     }
 
-    // Product reads fail from the given call on (the first read of a miss succeeds; the re-read under the lease does not).
-    sealed class FailingReads(IProductCacheStore inner, int failFromCall) : IProductCacheStore
+    // A store that passes every call to another; the doubles below change one call each.
+    abstract class ForwardingStore(IProductCacheStore inner) : IProductCacheStore
     {
-        int _reads;
-
-        public Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken) =>
-            Interlocked.Increment(ref _reads) >= failFromCall
-                ? throw new TimeoutException("the cache stopped answering")
-                : inner.GetProductAsync(id, cancellationToken);
+        public virtual Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken) =>
+            inner.GetProductAsync(id, cancellationToken);
 
         public Task SetProductAsync(CachedProduct product, CancellationToken cancellationToken) => inner.SetProductAsync(product, cancellationToken);
 
@@ -172,47 +168,43 @@ public sealed class ProductCacheStampedeTests
 
         public Task ReleaseLeaseAsync(string name, string token, CancellationToken cancellationToken) => inner.ReleaseLeaseAsync(name, token, cancellationToken);
 
-        public Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken) => inner.IsLeasedAsync(name, cancellationToken);
+        public virtual Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken) => inner.IsLeasedAsync(name, cancellationToken);
+    }
+
+    // Product reads fail from the given call on (the first read of a miss succeeds; the re-read under the lease does not).
+    sealed class FailingReads(IProductCacheStore inner, int failFromCall) : ForwardingStore(inner)
+    {
+        int _reads;
+
+        public override Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _reads) >= failFromCall
+                ? throw new TimeoutException("the cache stopped answering")
+                : base.GetProductAsync(id, cancellationToken);
     }
 
     // Counts how often a host looked whether another holds the lease (it waits for that host's entry meanwhile).
-    sealed class CountingRedisStore(ProductCacheOptions options) : IProductCacheStore, IAsyncDisposable
+    sealed class CountingRedisStore : ForwardingStore, IAsyncDisposable
     {
-        readonly RedisProductCacheStore _inner = new(options);
+        readonly RedisProductCacheStore _redis;
         int _leaseChecks;
+
+        public CountingRedisStore(ProductCacheOptions options)
+            : this(new RedisProductCacheStore(options))
+        {
+        }
+
+        CountingRedisStore(RedisProductCacheStore redis)
+            : base(redis) => _redis = redis;
 
         public int LeaseChecks => Volatile.Read(ref _leaseChecks);
 
-        public Task<(CachedProduct? Entry, long Fence)> GetProductAsync(Guid id, CancellationToken cancellationToken) =>
-            _inner.GetProductAsync(id, cancellationToken);
-
-        public Task SetProductAsync(CachedProduct product, CancellationToken cancellationToken) => _inner.SetProductAsync(product, cancellationToken);
-
-        public Task<(long Generation, IReadOnlyList<CachedProduct>? List)> GetListAsync(string category, CancellationToken cancellationToken) =>
-            _inner.GetListAsync(category, cancellationToken);
-
-        public Task SetListAsync(long generation, string category, IReadOnlyList<CachedProduct> list, CancellationToken cancellationToken) =>
-            _inner.SetListAsync(generation, category, list, cancellationToken);
-
-        public Task<IReadOnlyDictionary<Guid, long>> GetFencesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
-            _inner.GetFencesAsync(ids, cancellationToken);
-
-        public Task ClearAsync(CancellationToken cancellationToken) => _inner.ClearAsync(cancellationToken);
-
-        public Task EvictAsync(IReadOnlyDictionary<Guid, long> changed, CancellationToken cancellationToken) => _inner.EvictAsync(changed, cancellationToken);
-
-        public Task<string?> TryLeaseAsync(string name, TimeSpan ttl, CancellationToken cancellationToken) => _inner.TryLeaseAsync(name, ttl, cancellationToken);
-
-        public Task ReleaseLeaseAsync(string name, string token, CancellationToken cancellationToken) =>
-            _inner.ReleaseLeaseAsync(name, token, cancellationToken);
-
-        public async Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken)
+        public override async Task<bool> IsLeasedAsync(string name, CancellationToken cancellationToken)
         {
-            var leased = await _inner.IsLeasedAsync(name, cancellationToken);
+            var leased = await base.IsLeasedAsync(name, cancellationToken);
             Interlocked.Increment(ref _leaseChecks);
             return leased;
         }
 
-        public ValueTask DisposeAsync() => _inner.DisposeAsync();
+        public ValueTask DisposeAsync() => _redis.DisposeAsync();
     }
 }

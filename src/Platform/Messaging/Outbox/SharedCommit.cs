@@ -13,10 +13,10 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 // only after that commit, as alone. Under load an order's saga messages then cost a fraction of a commit each instead
 // of a BEGIN, a COMMIT and a WAL flush apiece.
 //
-// - Each message keeps its own scope, inbox row, handler run and SaveChanges; only the connection and the transaction
-//   are shared (its context is a fresh one on them, handed to its scope through DbContextSlot).
+// - Each message keeps its own scope, inbox row, handler run and SaveChanges; the connection, the transaction and a
+//   context on them are shared (handed to its scope through DbContextSlot, its change tracker emptied for each).
 // - The one that finishes while no other waits commits, so a lone message commits at once and a batch grows only from
-//   messages that were already waiting (at most MaxMessages).
+//   messages that were already waiting (at most Outbox:SharedCommitMaxMessages).
 // - Any failure fails the batch: it is rolled back and every message in it fails this attempt. Only first attempts share
 //   (EfOutboxContextFactory), so the retries run alone and a poison message takes its neighbours down once, not again.
 // - The transaction never waits on the outside world: a handler that must call it (OutsideTransaction) is refused here.
@@ -54,7 +54,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
         try
         {
             batch = _open ??= await Batch.OpenAsync(scopes, cancellationToken);
-            if (!slot.TryShare(batch.CreateContext))
+            if (!slot.TryShare(batch.ContextFor))
                 throw new InvalidOperationException($"The scope already holds its own {typeof(TDbContext).Name}: it cannot share a commit");
             var db = scope.GetRequiredService<TDbContext>();
             SharedCommitScope.Enter();
@@ -113,7 +113,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
         readonly IDbContextTransaction _transaction;
         readonly DbContextOptions<TDbContext> _memberOptions;
         readonly TaskCompletionSource _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        readonly List<TDbContext> _contexts = [];
+        TDbContext? _context;
         bool _wake;
 
         Batch(AsyncServiceScope scope, IDbContextTransaction transaction, DbContextOptions<TDbContext> memberOptions)
@@ -152,16 +152,24 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
             }
         }
 
-        // A message's context: on the batch's connection, in its transaction. The batch disposes it when it ends (its
-        // scope does again later, which does nothing): the connection goes back to the pool with the batch, and a
-        // context left on it could reach another batch's transaction.
-        public TDbContext CreateContext(IServiceProvider scope)
+        // The messages' context: on the batch's connection, in its transaction; one for the whole batch, which the
+        // messages use one after the other (each starts with an empty change tracker), instead of a new one each. The
+        // batch disposes it when it ends (the messages' scopes do again later, which does nothing): the connection goes
+        // back to the pool with the batch, and a context left on it could reach another batch's transaction.
+        public TDbContext ContextFor(IServiceProvider scope)
         {
-            var context = ActivatorUtilities.CreateInstance<TDbContext>(scope, _memberOptions);
-            _contexts.Add(context);
-            context.Database.AutoSavepointsEnabled = false;
-            context.Database.UseTransaction((DbTransaction)_transaction.GetDbTransaction());
-            return context;
+            if (_context is null)
+            {
+                _context = ActivatorUtilities.CreateInstance<TDbContext>(scope, _memberOptions);
+                _context.Database.AutoSavepointsEnabled = false;
+                _context.Database.UseTransaction((DbTransaction)_transaction.GetDbTransaction());
+            }
+            else
+            {
+                _context.ChangeTracker.Clear();
+            }
+
+            return _context;
         }
 
         public void Joined(DbContext member)
@@ -207,8 +215,8 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var context in _contexts)
-                await context.DisposeAsync();
+            if (_context is not null)
+                await _context.DisposeAsync();
             try
             {
                 await _transaction.DisposeAsync();
