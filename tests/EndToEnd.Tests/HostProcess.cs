@@ -122,7 +122,7 @@ public sealed class HostProcess : IAsyncDisposable
         while (!_listening.Task.IsCompleted && DateTime.UtcNow < until)
         {
             if (_process.HasExited)
-                throw new InvalidOperationException($"Host exited with {_process.ExitCode}:\n{Output}");
+                throw await ExitedAsync();
             await Task.WhenAny(_listening.Task, Task.Delay(200));
         }
 
@@ -132,7 +132,7 @@ public sealed class HostProcess : IAsyncDisposable
         while (DateTime.UtcNow < until)
         {
             if (_process.HasExited)
-                throw new InvalidOperationException($"Host exited with {_process.ExitCode}:\n{Output}");
+                throw await ExitedAsync();
             try
             {
                 if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
@@ -149,6 +149,15 @@ public sealed class HostProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"Host at {Address} not ready after {timeout}:\n{Output}");
+    }
+
+    // The exit is seen before the last lines are read: HasExited turns true when the process ends, while its output is
+    // still in the pipe. WaitForExitAsync returns only once both streams reached their end, so the error message (the
+    // host's reason for stopping, usually its last lines) is whole.
+    async Task<InvalidOperationException> ExitedAsync()
+    {
+        await _process.WaitForExitAsync();
+        return new InvalidOperationException($"Host exited with {_process.ExitCode}:\n{Output}");
     }
 
     // SIGKILL, like a crash or the OOM killer: no graceful shutdown, in-flight messages and transactions just stop.
