@@ -29,9 +29,9 @@ public static class CommerceSagaRegistration
 
         var lockMode = options.DatabaseProvider == DatabaseProvider.Postgres ? SagaLockMode.Pessimistic : SagaLockMode.Optimistic;
         var saga = bus.AddSagaStateMachine<TMachine, TState>().EntityFrameworkRepository<TState, TDbContext>(lockMode);
-        // The saga's messages share commits on PostgreSQL (SharedCommit): its transitions call nothing outside.
+        // The saga's messages may share commits (SharedCommit, on PostgreSQL): its transitions call nothing outside.
         bus.AddTransactionalOutbox<TDbContext>(configuration, new HashSet<string>([EndpointNames.Saga<TState>(), .. alsoInOutbox], StringComparer.Ordinal),
-            options.DatabaseProvider == DatabaseProvider.Postgres ? new HashSet<string>([EndpointNames.Saga<TState>()], StringComparer.Ordinal) : null);
+            new HashSet<string>([EndpointNames.Saga<TState>()], StringComparer.Ordinal));
         return saga;
     }
 }

@@ -35,6 +35,23 @@ public sealed class SharedCommitTests
         await scope.ServiceProvider.GetRequiredService<OrderDbContext>().Database.EnsureDeletedAsync();
     }
 
+    // The embedded default's SQLite file has one writer at a time: a longer write transaction would only make the others
+    // wait, and its commits cost no flush to share. The same registration shares nothing there.
+    [Fact]
+    public async Task On_sqlite_every_saga_message_commits_alone()
+    {
+        await using var host = await OrderSagaHost.StartAsync(database: TestDatabases.Sqlite());
+        var orders = Enumerable.Range(0, 10).Select(_ => OrderSagaHost.NewOrder()).ToList();
+
+        await Task.WhenAll(orders.Select(host.SendToSagaAsync));
+
+        foreach (var order in orders)
+            await host.WaitForStateAsync(order.OrderId, "Pending");
+        var shared = host.Services.GetRequiredService<SharedCommit<OrderDbContext>>();
+        Assert.False(shared.Applies);
+        Assert.Equal(0, shared.Messages);
+    }
+
     [Fact]
     public async Task A_copy_in_the_same_batch_fails_it_and_every_message_is_retried_alone_and_handled_once()
     {

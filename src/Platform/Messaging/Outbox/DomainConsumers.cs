@@ -17,9 +17,8 @@ public static class DomainConsumerRegistration
         bus.TryAddSingleton(TimeProvider.System);
         bus.AddDomainDbContext<TDbContext>(options, domain);
         var endpoints = new HashSet<string>(StringComparer.Ordinal);
-        // Shared commits only on PostgreSQL (OutboxRegistration says why).
         var sharing = new HashSet<string>(StringComparer.Ordinal);
-        bus.AddTransactionalOutbox<TDbContext>(configuration, endpoints, options.DatabaseProvider == DatabaseProvider.Postgres ? sharing : null);
+        bus.AddTransactionalOutbox<TDbContext>(configuration, endpoints, sharing);
         return new DomainConsumers<TDbContext>(bus, endpoints, sharing);
     }
 }
@@ -27,8 +26,8 @@ public static class DomainConsumerRegistration
 public sealed class DomainConsumers<TDbContext>(IBusRegistrationConfigurator bus, HashSet<string> outboxEndpoints, HashSet<string> sharingCommits)
     where TDbContext : DbContext
 {
-    // sharesCommits: the messages in hand at once share one commit (SharedCommit); only for a handler that calls nothing
-    // outside its database.
+    // sharesCommits: the messages in hand at once may share one commit (SharedCommit, on PostgreSQL); only for a handler
+    // that calls nothing outside its database.
     public DomainConsumers<TDbContext> Consumer<TConsumer>(bool sharesCommits = false)
         where TConsumer : class, IConsumer
     {

@@ -16,7 +16,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 //   4. with no transaction open, send them from memory and only then let the message be acknowledged;
 //   5. the "delivered" mark is written later, in batches, by OutboxMarks (on the in-memory transport only once every
 //      receiver has committed the message, since a crash would lose whatever the in-memory queues held).
-// On an endpoint that shares commits (SharedCommit, PostgreSQL), the first deliveries in hand at once go through 1-3
+// On an endpoint that shares commits (SharedCommit, on PostgreSQL), the first deliveries in hand at once go through 1-3
 // one after the other on one transaction, committed once, and each then goes on with 4 as alone.
 // Crash windows: before 3 → the broker redelivers, nothing was written. Between 3 and 4 → the redelivery finds the row
 // consumed and sends the stored messages (same MessageIds). Between 4 and 5 → InboxRedelivery re-sends the row after a
@@ -67,13 +67,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
     // Only first attempts share: a retry (after its batch failed, or its own handler did) runs alone.
     bool SharesCommit(ConsumeContext context) =>
         outboxOptions.ShareCommits && roles.SharesCommits && IsFirstDelivery(context)
-        && roles.SharesCommitsOn(EndpointName(context.ReceiveContext.InputAddress));
-
-    static string EndpointName(Uri address)
-    {
-        var path = address.AbsolutePath;
-        return path[(path.LastIndexOf('/') + 1)..];
-    }
+        && roles.SharesCommitsOn(context.ReceiveContext.InputAddress) && provider.GetRequiredService<SharedCommit<TDbContext>>().Applies;
 
     async Task<(InboxState, List<OutboxMessage>)> HandleFirstDeliveryAsync<T>(TDbContext db, ConsumeContext<T> context,
         OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId)

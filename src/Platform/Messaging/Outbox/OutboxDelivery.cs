@@ -30,24 +30,24 @@ public sealed class OutboxRoles<TDbContext>
 
     public bool Bus { get; set; }
 
-    // Endpoints whose first deliveries share commits (SharedCommit): sets read when a message comes, so names added to
-    // them after registration still count.
+    // Endpoints whose first deliveries may share commits (SharedCommit decides whether the database does): sets read when
+    // the first message comes, so names added to them after registration still count; then the answer is kept per
+    // receive address, so a message costs a dictionary look-up and no string work.
     readonly List<IReadOnlySet<string>> _sharingCommits = [];
+    readonly ConcurrentDictionary<Uri, bool> _sharingByAddress = new();
 
     public void ShareCommitsOn(IReadOnlySet<string> endpoints) => _sharingCommits.Add(endpoints);
 
     public bool SharesCommits => _sharingCommits.Count > 0;
 
-    public bool SharesCommitsOn(string endpoint)
-    {
-        foreach (var endpoints in _sharingCommits)
+    public bool SharesCommitsOn(Uri inputAddress) =>
+        _sharingByAddress.GetOrAdd(inputAddress, static (address, sets) =>
         {
-            if (endpoints.Contains(endpoint))
-                return true;
-        }
-
-        return false;
-    }
+            // The endpoint's name is the address's last segment (rabbitmq://host/vhost/name, loopback://localhost/name).
+            var path = address.AbsolutePath;
+            var name = path[(path.LastIndexOf('/') + 1)..];
+            return sets.Any(endpoints => endpoints.Contains(name));
+        }, _sharingCommits);
 }
 
 // Everything after a commit, for one database:

@@ -18,9 +18,8 @@ public static class OutboxRegistration
         bus.AddTransactionalOutbox<TDbContext>(configuration, endpointNames.ToHashSet(StringComparer.Ordinal));
 
     // endpoints is read when the bus configures its endpoints, so names added after this call still count.
-    // sharingCommits: those of the endpoints whose messages share commits (SharedCommit): their handlers make no outside
-    // call, and their database is PostgreSQL (on SQLite a longer write transaction only makes every other writer of the
-    // file wait, and a commit costs no flush to share).
+    // sharingCommits: those of the endpoints whose handlers make no outside call, so their messages may share commits
+    // (SharedCommit, which does so only where the database is PostgreSQL).
     public static IBusRegistrationConfigurator AddTransactionalOutbox<TDbContext>(this IBusRegistrationConfigurator bus,
         IConfiguration configuration, IReadOnlySet<string> endpoints, IReadOnlySet<string>? sharingCommits = null)
         where TDbContext : DbContext

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// Group commit for the messages of the endpoints that share commits (the saga's, on PostgreSQL): the messages in hand at
+// Group commit for the messages of the endpoints that share commits (the saga's, ...), on PostgreSQL: the messages in hand at
 // once go through one transaction, one after the other on its connection, and commit together; each is acknowledged
 // only after that commit, as alone. Under load an order's saga messages then cost a fraction of a commit each instead
 // of a BEGIN, a COMMIT and a WAL flush apiece.
@@ -21,6 +21,9 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 //   (EfOutboxContextFactory), so the retries run alone and a poison message takes its neighbours down once, not again.
 // - The transaction never waits on the outside world: a handler that must call it (OutsideTransaction) is refused here.
 //
+// Only on PostgreSQL (Applies, decided here once from the database's provider): on SQLite a longer write transaction
+// only makes every other writer of the file wait, and a commit there costs no flush to share.
+//
 // One batch at a time per process and database: the handlers of the sharing endpoints run one after the other. Their
 // work is the state machine and a few statements; it is the commits that cost.
 public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, OutboxOptions options)
@@ -32,6 +35,24 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
     long _commits;
     long _messages;
     long _failures;
+    int _applies; // 0: not decided yet, 1: yes, 2: no
+
+    // Whether this database's messages share commits at all: PostgreSQL yes, SQLite no (see above).
+    public bool Applies
+    {
+        get
+        {
+            var applies = Volatile.Read(ref _applies);
+            if (applies == 0)
+            {
+                using var scope = scopes.CreateScope();
+                applies = scope.ServiceProvider.GetRequiredService<TDbContext>().Database.IsNpgsql() ? 1 : 2;
+                Volatile.Write(ref _applies, applies);
+            }
+
+            return applies == 1;
+        }
+    }
 
     // Batches committed, the messages in them, and batches that failed (tests, diagnostics).
     public long Commits => Interlocked.Read(ref _commits);
