@@ -33,7 +33,7 @@ public static class PaymentsRegistration
         return bus;
     }
 
-    // The gateway is a singleton holding only the options; each call opens a context of its own. The context is
+    // The gateway is a singleton holding the options and a pool of contexts; each call takes a context of its own. The context is
     // registered too, so the DatabaseInitializer creates its database with every other.
     static void AddSandboxGatewayStorage(this IServiceCollection services, CommerceOptions options)
     {
