@@ -7,29 +7,43 @@ using Microsoft.EntityFrameworkCore.Internal;
 namespace GlobalCommerce.Platform.Persistence;
 
 // Which instance a scope gets when it asks for TContext: normally its pooled context; a message that joins a shared
-// commit (SharedCommit) gets, before anything in its scope asks, a context on the shared transaction's connection.
-public sealed class DbContextSlot<TContext>(IServiceProvider scope)
+// commit (SharedCommit) gets, before anything in its scope asks, the shared transaction's context, and lets go of it
+// when the scope ends (release). The slot is resolved before the context it hands out, so the scope disposes it after
+// that context: the context's own Dispose comes first and, for a context leased elsewhere, does nothing.
+public sealed class DbContextSlot<TContext>(IServiceProvider scope) : IDisposable
     where TContext : DbContext
 {
     Func<IServiceProvider, TContext>? _shared;
+    Action? _sharedRelease;
+    Action? _release;
 
     // Whether the scope has asked for its context yet: a context handed out cannot be swapped afterwards.
     public bool Resolved { get; private set; }
 
     // False when too late: something in the scope already holds its own context.
-    public bool TryShare(Func<IServiceProvider, TContext> create)
+    public bool TryShare(Func<IServiceProvider, TContext> create, Action release)
     {
         if (Resolved)
             return false;
         _shared = create;
+        _sharedRelease = release;
         return true;
     }
 
     internal TContext Resolve()
     {
         Resolved = true;
+        if (_shared is { } create)
+        {
+            var context = create(scope);
+            _release = _sharedRelease;
+            return context;
+        }
+
 #pragma warning disable EF1001
-        return _shared is { } create ? create(scope) : scope.GetRequiredService<IScopedDbContextLease<TContext>>().Context;
+        return scope.GetRequiredService<IScopedDbContextLease<TContext>>().Context;
 #pragma warning restore EF1001
     }
+
+    public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
 }

@@ -2,6 +2,7 @@ using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Contracts.Orders;
 using GlobalCommerce.Platform.Messaging;
 using GlobalCommerce.Platform.Messaging.Outbox;
+using GlobalCommerce.Platform.Persistence;
 using GlobalCommerce.Sagas.Orders;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -33,6 +34,48 @@ public sealed class SharedCommitTests
             Assert.Equal(1, host.SentCount<ReserveInventory>(order.OrderId, m => m.OrderId));
         await using var scope = host.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<OrderDbContext>().Database.EnsureDeletedAsync();
+    }
+
+    // A batch's context is a pooled one handed to each message's scope: it must not go back to the pool (and on to another
+    // scope) while a message's scope that was handed it is still running, even though the batch has committed. (A
+    // provider of its own: nothing else rents from its pool meanwhile.)
+    [Fact]
+    public async Task A_batch_context_goes_back_to_the_pool_only_when_the_last_message_scope_ends()
+    {
+        var services = new ServiceCollection();
+        services.AddDomainDbContext<OrderDbContext>(TestDatabases.Postgres(), "orders");
+        services.AddSingleton(new OutboxOptions());
+        services.AddSingleton<SharedCommit<OrderDbContext>>();
+        await using var provider = services.BuildServiceProvider();
+        await using (var create = provider.CreateAsyncScope())
+            await create.ServiceProvider.GetRequiredService<OrderDbContext>().Database.EnsureCreatedAsync();
+        var message = provider.CreateAsyncScope();
+        OrderDbContext? handed = null;
+
+        await provider.GetRequiredService<SharedCommit<OrderDbContext>>().RunAsync(message.ServiceProvider, db =>
+        {
+            handed = db;
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+
+        Assert.NotNull(handed);
+        Assert.Null(handed.Database.CurrentTransaction);
+        // Holding 20 scopes at once takes every free context of the pool (and new ones): not the one still handed out.
+        Assert.DoesNotContain(handed, RentHeld(provider, 20, out var held));
+        await message.DisposeAsync();
+        // The pool was empty; the context that came back is the next one out.
+        Assert.Same(handed, RentHeld(provider, 1, out var next).Single());
+        foreach (var scope in held.Concat(next))
+            await scope.DisposeAsync();
+        await using var cleanup = provider.CreateAsyncScope();
+        await cleanup.ServiceProvider.GetRequiredService<OrderDbContext>().Database.EnsureDeletedAsync();
+    }
+
+    // The contexts that many scopes held at once get: the pool's every free context, then new ones.
+    static List<OrderDbContext> RentHeld(IServiceProvider provider, int count, out List<AsyncServiceScope> scopes)
+    {
+        scopes = [.. Enumerable.Range(0, count).Select(_ => provider.CreateAsyncScope())];
+        return [.. scopes.Select(scope => scope.ServiceProvider.GetRequiredService<OrderDbContext>())];
     }
 
     // The embedded default's SQLite file has one writer at a time: a longer write transaction would only make the others

@@ -1,7 +1,5 @@
 using System.Data;
-using System.Data.Common;
 using GlobalCommerce.Platform.Persistence;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +12,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 // of a BEGIN, a COMMIT and a WAL flush apiece.
 //
 // - Each message keeps its own scope, inbox row, handler run and SaveChanges; the connection, the transaction and a
-//   context on them are shared (handed to its scope through DbContextSlot, its change tracker emptied for each).
+//   pooled context on them are shared (handed to its scope through DbContextSlot, its change tracker emptied for each).
 // - The one that finishes while no other waits commits, so a lone message commits at once and a batch grows only from
 //   messages that were already waiting (at most Outbox:SharedCommitMaxMessages).
 // - Any failure fails the batch: it is rolled back and every message in it fails this attempt. Only first attempts share
@@ -75,7 +73,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
         try
         {
             batch = _open ??= await Batch.OpenAsync(scopes, cancellationToken);
-            if (!slot.TryShare(batch.ContextFor))
+            if (!slot.TryShare(batch.ContextFor, batch.Release))
                 throw new InvalidOperationException($"The scope already holds its own {typeof(TDbContext).Name}: it cannot share a commit");
             var db = scope.GetRequiredService<TDbContext>();
             SharedCommitScope.Enter();
@@ -128,20 +126,26 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
         await batch.Outcome;
     }
 
-    sealed class Batch : IAsyncDisposable
+    // The batch's context is a pooled one, leased in the batch's own scope: it opens the connection (its interceptors run
+    // as for any other), owns the transaction, and is handed to each message's scope in turn (its change tracker emptied
+    // for each) instead of a context built for the batch. A message's scope disposes what it was handed when it ends, which
+    // for a leased context does nothing while the lease lasts; so the lease lasts until the batch has ended and the last
+    // message's scope has let go of the context (DbContextSlot's release), and only then does the context go back to the
+    // pool. The connection goes back to its pool when the transaction ends.
+    sealed class Batch
     {
         readonly AsyncServiceScope _scope;
+        readonly TDbContext _context;
         readonly IDbContextTransaction _transaction;
-        readonly DbContextOptions<TDbContext> _memberOptions;
         readonly TaskCompletionSource _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        TDbContext? _context;
+        int _holders = 1; // the batch until it ends, and each message's scope it handed the context to until that ends
         bool _wake;
 
-        Batch(AsyncServiceScope scope, IDbContextTransaction transaction, DbContextOptions<TDbContext> memberOptions)
+        Batch(AsyncServiceScope scope, TDbContext context, IDbContextTransaction transaction)
         {
             _scope = scope;
+            _context = context;
             _transaction = transaction;
-            _memberOptions = memberOptions;
             // Observed by whoever awaits it; a batch nobody joined must not leave an unobserved failure behind.
             _outcome.Task.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         }
@@ -150,7 +154,6 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
 
         public Task Outcome => _outcome.Task;
 
-        // Its own pooled context opens the connection (its interceptors run as for any other) and owns the transaction.
         public static async Task<Batch> OpenAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
         {
             var scope = scopes.CreateAsyncScope();
@@ -159,12 +162,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
                 var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
                 db.Database.AutoSavepointsEnabled = false;
                 var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-                // The messages' contexts get everything the domain's contexts are configured with (interceptors included),
-                // on this connection instead of their own.
-                var pooled = (DbContextOptions<TDbContext>)db.GetService<IDbContextOptions>();
-                var relational = pooled.Extensions.OfType<RelationalOptionsExtension>().Single();
-                var onConnection = relational.WithConnectionString(null).WithConnection(db.Database.GetDbConnection());
-                return new Batch(scope, transaction, (DbContextOptions<TDbContext>)pooled.WithExtension(onConnection));
+                return new Batch(scope, db, transaction);
             }
             catch
             {
@@ -173,24 +171,19 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
             }
         }
 
-        // The messages' context: on the batch's connection, in its transaction; one for the whole batch, which the
-        // messages use one after the other (each starts with an empty change tracker), instead of a new one each. The
-        // batch disposes it when it ends (the messages' scopes do again later, which does nothing): the connection goes
-        // back to the pool with the batch, and a context left on it could reach another batch's transaction.
+        // For the message whose scope asks for its context (under the gate, so one at a time).
         public TDbContext ContextFor(IServiceProvider scope)
         {
-            if (_context is null)
-            {
-                _context = ActivatorUtilities.CreateInstance<TDbContext>(scope, _memberOptions);
-                _context.Database.AutoSavepointsEnabled = false;
-                _context.Database.UseTransaction((DbTransaction)_transaction.GetDbTransaction());
-            }
-            else
-            {
-                _context.ChangeTracker.Clear();
-            }
-
+            Interlocked.Increment(ref _holders);
+            _context.ChangeTracker.Clear();
             return _context;
+        }
+
+        // A holder let go: the batch when it ended, a message's scope when it ended.
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _holders) == 0)
+                _scope.Dispose();
         }
 
         public void Joined(DbContext member)
@@ -213,7 +206,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
 
             if (_wake)
                 Streams.StreamOutboxSignal.Wake(typeof(TDbContext));
-            await DisposeAsync();
+            await EndAsync();
             _outcome.TrySetResult();
             return true;
         }
@@ -230,14 +223,12 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
             {
             }
 
-            await DisposeAsync();
+            await EndAsync();
             _outcome.TrySetException(new SharedCommitFailedException(exception));
         }
 
-        public async ValueTask DisposeAsync()
+        async Task EndAsync()
         {
-            if (_context is not null)
-                await _context.DisposeAsync();
             try
             {
                 await _transaction.DisposeAsync();
@@ -248,7 +239,8 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
             {
             }
 
-            await _scope.DisposeAsync();
+            _context.ChangeTracker.Clear();
+            Release();
         }
     }
 }
