@@ -24,6 +24,9 @@ public sealed record DataExport(DateTimeOffset ExportedAt, ProfileResponse Profi
 // The caller's own data: profile, consent, and the right of access (export).
 public static class MeEndpoints
 {
+    // One instance for every export: an options instance builds its own serialization metadata on first use.
+    static readonly System.Text.Json.JsonSerializerOptions SubmissionJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     public static IEndpointRouteBuilder MapMe(this IEndpointRouteBuilder app)
     {
         var me = app.MapGroup("/api/me").WithTags("Identity").RequireAuthorization();
@@ -105,8 +108,7 @@ public static class MeEndpoints
         var accepted = await orders.Requests.AsNoTracking().Where(r => r.CustomerId == user.Id).ToListAsync(cancellationToken);
         foreach (var request in accepted.Where(r => !known.Contains(r.OrderId)))
         {
-            var submitted = System.Text.Json.JsonSerializer.Deserialize<Contracts.Orders.SubmitOrder>(request.Submission,
-                new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+            var submitted = System.Text.Json.JsonSerializer.Deserialize<Contracts.Orders.SubmitOrder>(request.Submission, SubmissionJson)!;
             exported.Add(new ExportedOrder(submitted.OrderId, "Submitted", submitted.Total, submitted.Currency, null, null, submitted.SubmittedAt,
                 submitted.ShippingAddress, [.. submitted.Lines.Select(l => new OrderLineResponse(l.ProductId, l.Sku, l.Name, l.Quantity, l.UnitPrice))]));
         }

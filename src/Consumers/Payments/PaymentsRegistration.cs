@@ -33,8 +33,8 @@ public static class PaymentsRegistration
         return bus;
     }
 
-    // The gateway is a singleton holding the options and a pool of contexts; each call takes a context of its own. The context is
-    // registered too, so the DatabaseInitializer creates its database with every other.
+    // The gateway is a singleton holding the options and a pool of contexts; each call takes a context of its own. The
+    // context is registered too, so the DatabaseInitializer creates its database with every other.
     static void AddSandboxGatewayStorage(this IServiceCollection services, CommerceOptions options)
     {
         if (services.Any(service => service.ServiceType == typeof(SandboxGatewayDbContext)))

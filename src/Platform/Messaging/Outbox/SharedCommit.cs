@@ -6,10 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GlobalCommerce.Platform.Messaging.Outbox;
 
-// Group commit for the messages of the endpoints that share commits (the saga's, ...), on PostgreSQL: the messages in hand at
-// once go through one transaction, one after the other on its connection, and commit together; each is acknowledged
-// only after that commit, as alone. Under load an order's saga messages then cost a fraction of a commit each instead
-// of a BEGIN, a COMMIT and a WAL flush apiece.
+// Group commit, on PostgreSQL, for the messages of the endpoints that share commits (the sagas', inventory's, fraud's
+// and shipping's): the messages in hand at once go through one transaction, one after the other on its connection, and
+// commit together; each is acknowledged only after that commit, as alone. Under load an order's messages then cost a
+// fraction of a commit each instead of a BEGIN, a COMMIT and a WAL flush apiece.
 //
 // - Each message keeps its own scope, inbox row, handler run and SaveChanges; the connection, the transaction and a
 //   pooled context on them are shared (handed to its scope through DbContextSlot, its change tracker emptied for each).
