@@ -13,7 +13,7 @@ namespace GlobalCommerce.Platform.Persistence;
 public sealed class DbContextSlot<TContext>(IServiceProvider scope) : IDisposable
     where TContext : DbContext
 {
-    Func<IServiceProvider, TContext>? _shared;
+    Func<TContext>? _shared;
     Action? _sharedRelease;
     Action? _release;
 
@@ -21,11 +21,11 @@ public sealed class DbContextSlot<TContext>(IServiceProvider scope) : IDisposabl
     public bool Resolved { get; private set; }
 
     // False when too late: something in the scope already holds its own context.
-    public bool TryShare(Func<IServiceProvider, TContext> create, Action release)
+    public bool TryShare(Func<TContext> take, Action release)
     {
         if (Resolved)
             return false;
-        _shared = create;
+        _shared = take;
         _sharedRelease = release;
         return true;
     }
@@ -33,9 +33,9 @@ public sealed class DbContextSlot<TContext>(IServiceProvider scope) : IDisposabl
     internal TContext Resolve()
     {
         Resolved = true;
-        if (_shared is { } create)
+        if (_shared is { } take)
         {
-            var context = create(scope);
+            var context = take();
             _release = _sharedRelease;
             return context;
         }

@@ -22,7 +22,7 @@ namespace GlobalCommerce.Platform.Messaging.Outbox;
 // consumed and sends the stored messages (same MessageIds). Between 4 and 5 → InboxRedelivery re-sends the row after a
 // grace period and the receivers' inboxes drop the copies.
 public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider, OutboxDelivery<TDbContext> delivery,
-    OutboxRoles<TDbContext> roles, OutboxOptions outboxOptions, TimeProvider clock)
+    OutboxRoles<TDbContext> roles, OutboxOptions outboxOptions, SharedCommit<TDbContext> sharedCommit, TimeProvider clock)
     : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
@@ -37,7 +37,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
             // Its handling joins the batch in hand (SharedCommit), which commits it with the others; a first delivery, so
             // its inbox row is inserted with it as below.
             (inbox, outgoing) = (null!, null!);
-            await provider.GetRequiredService<SharedCommit<TDbContext>>().RunAsync(provider, async db =>
+            await sharedCommit.RunAsync(provider, async db =>
             {
                 (inbox, outgoing) = await HandleFirstDeliveryAsync(db, context, options, next, messageId);
             }, context.CancellationToken);
@@ -67,7 +67,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
     // Only first attempts share: a retry (after its batch failed, or its own handler did) runs alone.
     bool SharesCommit(ConsumeContext context) =>
         outboxOptions.ShareCommits && roles.SharesCommits && IsFirstDelivery(context)
-        && roles.SharesCommitsOn(context.ReceiveContext.InputAddress) && provider.GetRequiredService<SharedCommit<TDbContext>>().Applies;
+        && roles.SharesCommitsOn(context.ReceiveContext.InputAddress) && sharedCommit.Applies;
 
     async Task<(InboxState, List<OutboxMessage>)> HandleFirstDeliveryAsync<T>(TDbContext db, ConsumeContext<T> context,
         OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId)

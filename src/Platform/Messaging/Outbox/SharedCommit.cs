@@ -172,7 +172,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
         }
 
         // For the message whose scope asks for its context (under the gate, so one at a time).
-        public TDbContext ContextFor(IServiceProvider scope)
+        public TDbContext ContextFor()
         {
             Interlocked.Increment(ref _holders);
             _context.ChangeTracker.Clear();
