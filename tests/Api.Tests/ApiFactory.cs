@@ -20,7 +20,9 @@ public sealed class ApiFactory(IReadOnlyDictionary<string, string?>? settings = 
         // No step deadline fires within a test's own wait, however loaded the machine: a test of the happy path must not
         // turn into a test of how fast the machine is. Deadline behaviour is tested with its own per-state timeouts.
         builder.UseSetting("Commerce:Orders:StepTimeout", "00:10:00");
-        builder.UseSetting("Commerce:Payments:GatewayTimeout", "00:00:00.300");
+        // The product's gateway timeout (ten seconds) for the same reason: a charge the sandbox answers late on a loaded
+        // machine must not be recorded Unknown and leave a happy-path order waiting for that ten-minute deadline. A
+        // test of the timeout path (tok_timeout, which never answers) sets a short one itself.
         // Tests log in and register far more often than a person would; the limits are tested with their own settings.
         builder.UseSetting("Commerce:Identity:RateLimits:LoginPerIp", "100000");
         builder.UseSetting("Commerce:Identity:RateLimits:LoginPerAccount", "100000");

@@ -57,7 +57,9 @@ public sealed class MemoryProductCacheStore(ProductCacheOptions options, TimePro
         foreach (var (id, version) in changed)
         {
             _fences.AddOrUpdate(id, version, (_, fence) => Math.Max(fence, version));
-            _products.TryRemove(id, out _);
+            // An entry already at the change's revision (or later) reflects it: a late or replayed event leaves it.
+            if (_products.TryGetValue(id, out var cached) && cached.Product.Revision < version)
+                _products.TryRemove(KeyValuePair.Create(id, cached));
         }
 
         Interlocked.Increment(ref _generation);
@@ -79,6 +81,7 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     // KEYS: fence keys, then entry keys, then the generation key. ARGV: the versions, then the fence TTL in seconds.
+    // An entry already at the change's revision (or later) reflects it and stays: a late or replayed event costs no miss.
     const string EvictScript = """
         local n = #ARGV - 1
         local ttl = tonumber(ARGV[#ARGV])
@@ -86,7 +89,13 @@ public sealed class RedisProductCacheStore(ProductCacheOptions options) : IProdu
           local version = tonumber(ARGV[i])
           local current = tonumber(redis.call('GET', KEYS[i]) or '0')
           if version > current then redis.call('SET', KEYS[i], ARGV[i], 'EX', ttl) else redis.call('EXPIRE', KEYS[i], ttl) end
-          redis.call('DEL', KEYS[n + i])
+          local raw = redis.call('GET', KEYS[n + i])
+          if raw then
+            local ok, entry = pcall(cjson.decode, raw)
+            if not (ok and type(entry) == 'table' and tonumber(entry.revision) and tonumber(entry.revision) >= version) then
+              redis.call('DEL', KEYS[n + i])
+            end
+          end
         end
         return redis.call('INCR', KEYS[2 * n + 1])
         """;

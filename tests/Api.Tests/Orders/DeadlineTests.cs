@@ -16,6 +16,8 @@ public sealed class DeadlineTests
             ["Commerce:Orders:StepTimeouts:AwaitingPayment"] = "00:00:02",
             ["Commerce:Orders:StepTimeouts:VerifyingPayment"] = "00:00:02",
             ["Commerce:Orders:MaxStepAttempts"] = "2",
+            // The charge that never answers is given up on quickly and recorded Unknown, as the deadlines expect.
+            ["Commerce:Payments:GatewayTimeout"] = "00:00:00.300",
         });
         var client = await factory.CreateShopperClientAsync();
         var product = OrderRequestsFor.Scarce;

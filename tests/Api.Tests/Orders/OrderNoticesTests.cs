@@ -11,8 +11,7 @@ namespace GlobalCommerce.Api.Tests.Orders;
 // group turns the confirmed and the completed order into one message each for its customer.
 public sealed class OrderNoticesTests : IDisposable
 {
-    // The production gateway timeout: the charge must not time out on a loaded machine (the shared factory's 300 ms does).
-    readonly ApiFactory _factory = new(new Dictionary<string, string?> { ["Commerce:Payments:GatewayTimeout"] = "00:00:10" });
+    readonly ApiFactory _factory = new();
 
     public void Dispose() => _factory.Dispose();
 

@@ -21,9 +21,7 @@ namespace GlobalCommerce.Api.Tests.Vendors;
 // inventory-events / analytics-events → the inventory, catalog, product-cache, vendor and notifications groups.
 public sealed class VendorSyncTests(ITestOutputHelper output) : IDisposable
 {
-    // The product's own gateway timeout (ApiFactory shortens it for the payment tests): these tests need a tok_visa order to
-    // be paid and committed, not a charge recorded Unknown because a loaded machine answered a sandbox call after 300 ms.
-    readonly ApiFactory _factory = new(new Dictionary<string, string?> { ["Commerce:Payments:GatewayTimeout"] = "00:00:10" });
+    readonly ApiFactory _factory = new();
 
     public void Dispose() => _factory.Dispose();
 

@@ -55,5 +55,14 @@ public class ProductCacheStoreTests
         await cache.ListAsync("Home", ListAsync, CancellationToken.None);
         Assert.Equal(12m, (await store.GetProductAsync(id, CancellationToken.None)).Entry!.Price);
         Assert.Equal(12m, (await store.GetListAsync("Home", CancellationToken.None)).List!.Single().Price);
+
+        // The event of version 7 read late (or again): the entry already reflects it and stays; lists still move on.
+        await store.EvictAsync(new Dictionary<Guid, long> { [id] = 7 }, CancellationToken.None);
+        Assert.Equal((12m, 7L), ((await store.GetProductAsync(id, CancellationToken.None)).Entry!.Price, (await store.GetProductAsync(id, CancellationToken.None)).Fence));
+        Assert.Null((await store.GetListAsync("Home", CancellationToken.None)).List);
+
+        // A later change drops it.
+        await store.EvictAsync(new Dictionary<Guid, long> { [id] = 8 }, CancellationToken.None);
+        Assert.Equal((null, 8L), await store.GetProductAsync(id, CancellationToken.None));
     }
 }
