@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace GlobalCommerce.Platform.Streams;
 
@@ -42,51 +44,120 @@ public static class StreamOutboxRows
 
     public static async Task FlushAsync(DbContext db, CancellationToken cancellationToken)
     {
-        foreach (var (sql, parameters) in Statements(db))
-            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+        if (Take(db) is not { } rows)
+            return;
+        if (db.Database.IsNpgsql())
+        {
+            foreach (var chunk in rows.Chunk(RowsPerStatement))
+            {
+                await using var command = PostgresCommand(db, chunk);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return;
+        }
+
+        foreach (var chunk in rows.Chunk(RowsPerStatement))
+            await db.Database.ExecuteSqlRawAsync(SqliteInsert, Sqlite(chunk), cancellationToken);
     }
 
     public static void Flush(DbContext db)
     {
-        foreach (var (sql, parameters) in Statements(db))
-            db.Database.ExecuteSqlRaw(sql, parameters);
+        if (Take(db) is not { } rows)
+            return;
+        if (db.Database.IsNpgsql())
+        {
+            foreach (var chunk in rows.Chunk(RowsPerStatement))
+            {
+                using var command = PostgresCommand(db, chunk);
+                command.ExecuteNonQuery();
+            }
+
+            return;
+        }
+
+        foreach (var chunk in rows.Chunk(RowsPerStatement))
+            db.Database.ExecuteSqlRaw(SqliteInsert, Sqlite(chunk));
     }
 
-    static List<(string Sql, object[] Parameters)> Statements(DbContext db)
+    // The rows pending in the context's transaction, now counted as written; null when there are none.
+    static List<StreamOutboxEntry>? Take(DbContext db)
     {
         if (Of(db, create: false) is not { Pending.Count: > 0 } rows)
-            return [];
-        var postgres = db.Database.IsNpgsql();
-        var statements = new List<(string, object[])>();
-        foreach (var chunk in rows.Pending.Chunk(RowsPerStatement))
-            statements.Add(postgres ? Postgres(chunk) : Sqlite(chunk));
-        rows.Written.AddRange(rows.Pending.Select(r => r.EventId));
+            return null;
+        var pending = new List<StreamOutboxEntry>(rows.Pending);
+        foreach (var row in pending)
+            rows.Written.Add(row.EventId);
         rows.Pending.Clear();
-        return statements;
+        return pending;
     }
 
     const string Columns = "\"EventId\", \"Stream\", \"PartitionKey\", \"MessageType\", \"Body\", \"TraceParent\", \"CreatedAt\"";
+    const int ColumnCount = 7;
 
-    // Rows keep their order: ids are assigned in it, and the relay produces in id order.
-    static (string, object[]) Postgres(StreamOutboxEntry[] rows) => ($$"""
-        INSERT INTO stream_outbox ({{Columns}})
-        SELECT e, s, k, t, b, p, c FROM unnest({0}, {1}, {2}, {3}, {4}, {5}, {6}) WITH ORDINALITY AS r(e, s, k, t, b, p, c, n) ORDER BY n
-        """,
-        [
-            rows.Select(r => r.EventId).ToArray(), rows.Select(r => r.Stream).ToArray(), rows.Select(r => r.PartitionKey).ToArray(),
-            rows.Select(r => r.MessageType).ToArray(), rows.Select(r => r.Body).ToArray(), rows.Select(r => r.TraceParent).ToArray(),
-            rows.Select(r => r.CreatedAt).ToArray(),
-        ]);
+    // A transaction's few rows (a saga step writes one or two) go as one VALUES list of typed positional parameters: one
+    // statement text per row count, which Npgsql prepares once it has been used a few times (AutoPrepare), with no arrays
+    // to build and unnest. Many rows (an upload chunk) go as arrays through unnest, one statement per 1,000 rows.
+    // Either way the command runs on the context's connection, in its transaction, without EF Core's raw-SQL
+    // machinery, and rows keep their order: ids are assigned in it, and the relay produces in id order.
+    const int MaxValuesRows = 16;
+    static readonly string[] ValuesInserts = [.. Enumerable.Range(0, MaxValuesRows + 1).Select(ValuesInsert)];
+
+    static string ValuesInsert(int rows) => rows == 0
+        ? ""
+        : $"INSERT INTO stream_outbox ({Columns}) VALUES " + string.Join(", ", Enumerable.Range(0, rows).Select(r =>
+            "(" + string.Join(", ", Enumerable.Range(1, ColumnCount).Select(c => $"${r * ColumnCount + c}")) + ")"));
+
+    const string UnnestInsert = $"""
+        INSERT INTO stream_outbox ({Columns})
+        SELECT e, s, k, t, b, p, c FROM unnest($1, $2, $3, $4, $5, $6, $7) WITH ORDINALITY AS r(e, s, k, t, b, p, c, n) ORDER BY n
+        """;
+
+    static NpgsqlCommand PostgresCommand(DbContext db, StreamOutboxEntry[] rows)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+        if (rows.Length <= MaxValuesRows)
+        {
+            var command = new NpgsqlCommand(ValuesInserts[rows.Length], connection, transaction);
+            foreach (var row in rows)
+            {
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = row.EventId });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Stream });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.PartitionKey });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.MessageType });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Body });
+                command.Parameters.Add(row.TraceParent is null
+                    ? new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value }
+                    : new NpgsqlParameter<string> { TypedValue = row.TraceParent });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = row.CreatedAt });
+            }
+
+            return command;
+        }
+
+        var unnest = new NpgsqlCommand(UnnestInsert, connection, transaction);
+        unnest.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. rows.Select(r => r.EventId)] });
+        unnest.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Stream)] });
+        unnest.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.PartitionKey)] });
+        unnest.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.MessageType)] });
+        unnest.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Body)] });
+        unnest.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rows.Select(r => r.TraceParent)] });
+        unnest.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.CreatedAt)] });
+        return unnest;
+    }
 
     // One JSON array of rows.
-    static (string, object[]) Sqlite(StreamOutboxEntry[] rows) => ($$"""
-        INSERT INTO stream_outbox ({{Columns}})
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each({0}) ORDER BY key
-        """,
+    const string SqliteInsert = $"""
+        INSERT INTO stream_outbox ({Columns})
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each({"{0}"}) ORDER BY key
+        """;
+
+    static object[] Sqlite(StreamOutboxEntry[] rows) =>
         [JsonSerializer.Serialize(rows.Select(r => new object?[]
         {
             Persistence.SqliteValues.Guid(r.EventId), r.Stream, r.PartitionKey, r.MessageType, r.Body, r.TraceParent, r.CreatedAt,
-        }))]);
+        }))];
 
     sealed class Rows(IDbContextTransaction transaction)
     {

@@ -206,4 +206,50 @@ public sealed class StreamEngineTests
         Assert.Equal(42, await StreamStore.ReadCheckpointAsync(db, group, "s", 3, default));
         await TestDatabases.DropAsync(host.Services, options);
     }
+
+    // The outbox rows a transaction writes go as one statement per flush: a few as a VALUES list (PostgreSQL: one
+    // prepared text per row count, up to 16), more as arrays. Either way every field arrives as given, a missing trace
+    // context as NULL, and ids follow the order the rows were produced in (the relay produces in id order).
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Outbox_rows_written_a_few_or_many_at_a_time_keep_every_field_and_their_order(DatabaseProvider provider)
+    {
+        var options = TestDatabases.For(provider);
+        await using var host = await StreamTestHost.StartAsync(options, StreamsFile(options), []);
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+
+        var expected = new List<StreamOutboxEntry>();
+        foreach (var size in new[] { 1, 2, 16, 17, 40 })
+        {
+            for (var i = 0; i < size; i++)
+            {
+                var n = expected.Count;
+                var row = new StreamOutboxEntry
+                {
+                    EventId = Guid.NewGuid(),
+                    Stream = $"stream-{n % 3}",
+                    PartitionKey = $"key-{n}",
+                    MessageType = $"urn:message:Test:Event{size}",
+                    Body = $$"""{"n":{{n}},"text":"quote \" and ünïcode"}""",
+                    TraceParent = n % 2 == 0 ? null : $"00-{n:x32}-{n:x16}-01",
+                    CreatedAt = 1_700_000_000_000 + n,
+                };
+                expected.Add(row);
+                StreamOutboxRows.Add(db, row);
+            }
+
+            // Each size is flushed as one batch of its own.
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(expected.Select(e => e.EventId), StreamOutboxRows.WrittenInTransaction(db));
+        var stored = await db.Set<StreamOutboxEntry>().AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(expected.Select(e => (e.EventId, e.Stream, e.PartitionKey, e.MessageType, e.Body, e.TraceParent, e.CreatedAt)),
+            stored.Select(e => (e.EventId, e.Stream, e.PartitionKey, e.MessageType, e.Body, e.TraceParent, e.CreatedAt)));
+        await transaction.RollbackAsync();
+        await TestDatabases.DropAsync(host.Services, options);
+    }
 }
