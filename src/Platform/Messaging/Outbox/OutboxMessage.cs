@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MassTransit;
 using MassTransit.Metadata;
 using MassTransit.Middleware;
@@ -25,6 +26,7 @@ public sealed class OutboxMessage : OutboxMessageContext
 
     public required string MessageType { get; set; }
 
+    [JsonConverter(typeof(StoredJsonTextConverter))]
     public required string Body { get; set; }
 
     public Guid? ConversationId { get; set; }
@@ -47,8 +49,10 @@ public sealed class OutboxMessage : OutboxMessageContext
 
     public DateTime? ExpirationTime { get; set; }
 
+    [JsonConverter(typeof(StoredJsonTextConverter))]
     public string? Headers { get; set; }
 
+    [JsonConverter(typeof(StoredJsonTextConverter))]
     public string? Properties { get; set; }
 
     Guid? MessageContext.MessageId => MessageId;
