@@ -211,7 +211,7 @@ public sealed partial class InventoryUploadProcessor(
     {
         if (keys.Count == 0)
             return Task.CompletedTask;
-        return db.Database.IsNpgsql()
+        return db.Database.UsesPostgres()
             ? db.Database.ExecuteSqlRawAsync("""
                 INSERT INTO upload_keys ("UploadId", "Key", "Line") SELECT {0}, k, l FROM unnest({1}, {2}) AS r(k, l)
                 """, [uploadId, keys.Select(k => k.Key).ToArray(), keys.Select(k => k.Line).ToArray()], ct)

@@ -44,5 +44,5 @@ public static class AnalyticsCounts
     }
 
     // Raw SQL gets parameters as they are: on SQLite a DateTimeOffset is stored as the model stores it (binary ticks).
-    static object Stored(DbContext db, DateTimeOffset value) => db.Database.IsSqlite() ? SqliteTime.ToStored(value) : value;
+    static object Stored(DbContext db, DateTimeOffset value) => db.Database.UsesSqlite() ? SqliteTime.ToStored(value) : value;
 }

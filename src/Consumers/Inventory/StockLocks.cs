@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Consumers.Inventory;
@@ -9,7 +10,7 @@ static class StockLocks
     public static async Task LockAsync(InventoryDbContext db, IReadOnlyList<Guid> productIds, CancellationToken cancellationToken)
     {
         var ids = productIds.Order().ToArray();
-        if (db.Database.IsNpgsql())
+        if (db.Database.UsesPostgres())
         {
             await db.Database.ExecuteSqlAsync(
                 $"SELECT 1 FROM stock_items WHERE \"ProductId\" = ANY({ids}) ORDER BY \"ProductId\" FOR UPDATE", cancellationToken);

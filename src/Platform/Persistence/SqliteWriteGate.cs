@@ -19,7 +19,7 @@ public static class SqliteWriteGate
     // Null for a database that is not SQLite (nothing to wait for); dispose the returned lease to let the next writer in.
     public static async ValueTask<IDisposable?> EnterAsync(DbContext db, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsSqlite())
+        if (!db.Database.UsesSqlite())
             return null;
         var connectionString = db.Database.GetConnectionString() ?? "";
         var gate = ByConnectionString.GetOrAdd(connectionString, static c => Gates.GetOrAdd(KeyOf(c), static _ => new SemaphoreSlim(1, 1)));

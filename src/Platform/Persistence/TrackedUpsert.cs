@@ -54,9 +54,9 @@ public sealed class TrackedUpsert<T>
         if (Volatile.Read(ref _checked) == 0)
             CheckAgainst(db);
         var rows = entries.Select(e => e.Entity).ToList();
-        if (db.Database.IsNpgsql())
+        if (db.Database.UsesPostgres())
             await db.Database.ExecuteSqlRawAsync(_postgres, _columns.Select(c => PostgresArray(c, rows)).ToArray(), cancellationToken);
-        else if (db.Database.IsSqlite())
+        else if (db.Database.UsesSqlite())
             await db.Database.ExecuteSqlRawAsync(_sqlite, [SqliteJson(rows)], cancellationToken);
         else
             throw new NotSupportedException($"{_table}: no set-based upsert for {db.Database.ProviderName}");

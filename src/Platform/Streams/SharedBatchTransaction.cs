@@ -1,3 +1,4 @@
+using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -135,7 +136,7 @@ public sealed partial class SharedBatchTransaction(
         var db = (DbContext)scope.ServiceProvider.GetRequiredService(databaseContext);
         using var turn = await Persistence.SqliteWriteGate.EnterAsync(db, stopping);
         await using var transaction = await db.Database.BeginTransactionAsync(stopping);
-        if (db.Database.IsNpgsql())
+        if (db.Database.UsesPostgres())
             await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [_lockKey], stopping);
         // A stream's batches together (partition after partition, each in offset order), so a batch consumer gets one
         // run per type for all of them.

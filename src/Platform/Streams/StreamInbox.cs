@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace GlobalCommerce.Platform.Streams;
@@ -30,7 +31,7 @@ public static class StreamInbox
     }
 
     static IQueryable<Guid> Record(DbContext db, string group, List<Guid> ids, long now) =>
-        db.Database.IsNpgsql()
+        db.Database.UsesPostgres()
             ? db.Database.SqlQueryRaw<Guid>("""
                 INSERT INTO stream_inbox ("ConsumerGroup", "EventId", "ReceivedAt") SELECT {0}, id, {2} FROM unnest({1}) AS id
                 ON CONFLICT DO NOTHING RETURNING "EventId" AS "Value"

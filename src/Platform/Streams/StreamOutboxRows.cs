@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using GlobalCommerce.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -46,7 +47,7 @@ public static class StreamOutboxRows
     {
         if (Take(db) is not { } rows)
             return;
-        if (db.Database.IsNpgsql())
+        if (db.Database.UsesPostgres())
         {
             foreach (var chunk in rows.Chunk(RowsPerStatement))
             {
@@ -65,7 +66,7 @@ public static class StreamOutboxRows
     {
         if (Take(db) is not { } rows)
             return;
-        if (db.Database.IsNpgsql())
+        if (db.Database.UsesPostgres())
         {
             foreach (var chunk in rows.Chunk(RowsPerStatement))
             {

@@ -1,4 +1,5 @@
 using System.Data;
+using GlobalCommerce.Platform.Persistence;
 using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
@@ -95,7 +96,7 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
 
     string? LockStatement()
     {
-        if (options.LockMode != SagaLockMode.Pessimistic || !dbContext.Database.IsNpgsql())
+        if (options.LockMode != SagaLockMode.Pessimistic || !dbContext.Database.UsesPostgres())
             return null;
         return options.LockStatement ??= BuildLockStatement(dbContext.Model.FindEntityType(typeof(TSaga))!);
     }

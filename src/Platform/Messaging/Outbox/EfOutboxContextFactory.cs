@@ -181,7 +181,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
     // message queue behind each other.
     async Task<InboxState> ClaimInboxAsync(TDbContext db, Guid messageId, Guid consumerId, CancellationToken cancellationToken)
     {
-        object received = db.Database.IsSqlite() ? SqliteTime.ToStored(clock.GetUtcNow()) : clock.GetUtcNow();
+        object received = db.Database.UsesSqlite() ? SqliteTime.ToStored(clock.GetUtcNow()) : clock.GetUtcNow();
         var rows = await db.Set<InboxState>()
             .FromSqlRaw(
                 "INSERT INTO inbox_state (\"MessageId\", \"ConsumerId\", \"Received\", \"ReceiveCount\") VALUES ({0}, {1}, {2}, 1) " +

@@ -44,7 +44,7 @@ public sealed class SharedCommit<TDbContext>(IServiceScopeFactory scopes, Outbox
             if (applies == 0)
             {
                 using var scope = scopes.CreateScope();
-                applies = scope.ServiceProvider.GetRequiredService<TDbContext>().Database.IsNpgsql() ? 1 : 2;
+                applies = scope.ServiceProvider.GetRequiredService<TDbContext>().Database.UsesPostgres() ? 1 : 2;
                 Volatile.Write(ref _applies, applies);
             }
 
