@@ -73,32 +73,38 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         // its customers as it goes (nothing here is measured), so the sign-up code is warm too.
         WarmupResult? warmup = null;
         var warmupRate = 1.0;
+        double? warmupCpuPerOrder = null;
         if (options.WarmupMax > TimeSpan.Zero)
         {
             var clients = Math.Min(options.Clients, options.WarmupClients);
-            using var settled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var watch = WaitForJitToSettleAsync(name, hosts, options.Warmup, settled, cancellationToken);
-            await phases.RunAsync("warmup", $"{clients} clients", options.WarmupMax, measured: false,
-                recorder => generator.ClosedLoopAsync(recorder, clients, options.WarmupMax, cancellationToken, settled.Token), cancellationToken);
-            await settled.CancelAsync();
-            var ended = await watch;
-            var recorder = phases.Last!;
-            var seconds = (recorder.EndedAt!.Value - recorder.StartedAt).TotalSeconds;
-            warmupRate = Math.Max(recorder.Completed / Math.Max(seconds, 1), 1);
+            var (seconds, completed, ended, cpuPerOrder) = await WarmUpAsync(name, hosts, cpu, phases, generator, "warmup", clients,
+                options.Warmup, options.WarmupMax, cancellationToken);
+            warmupRate = Math.Max(completed / Math.Max(seconds, 1), 1);
+            warmupCpuPerOrder = cpuPerOrder;
+
+            // Then at the max phase's concurrency, until the JIT settles again: more requests at once take paths the
+            // gentle stage never did (the admission limit's refusals, more pooled contexts and connections opened) and
+            // make other methods hot enough to be recompiled. Measured, they were 600-1,100 methods and 1-4 s of the
+            // API's JIT inside the max phase.
+            if (options.Clients > clients)
+            {
+                var (fullSeconds, fullCompleted, fullEnded, _) = await WarmUpAsync(name, hosts, cpu, phases, generator, "warmup-full",
+                    options.Clients, FullConcurrencyWarmup, FullConcurrencyWarmupMax, cancellationToken);
+                (seconds, completed) = (seconds + fullSeconds, completed + fullCompleted);
+                ended = $"{ended}; then {options.Clients} clients for {fullSeconds:0} s: {fullEnded}";
+            }
+
             var jit = Counts.Sum(await Task.WhenAll(hosts.All.Select(host => ProbeClient.ReadAsync(host.Name, host.ProbeSocket, cancellationToken))))
                 .ByKey(Probe.HostProbe.Runtime).Where(entry => entry.Key.EndsWith(" JIT-compiled methods", StringComparison.Ordinal))
                 .ToDictionary(entry => entry.Key.Split(' ')[0], entry => entry.Value, StringComparer.Ordinal);
-            warmup = new WarmupResult(seconds, recorder.Completed, ended, jit);
+            warmup = new WarmupResult(seconds, completed, ended, jit);
         }
 
-        // Max: as many customers as the capacity could possibly use. The warm-up's rate with fewer clients, scaled by the
-        // client count, bounded by the warm-up's own roofline (CPU per order on these cores) once the JIT is quiet.
+        // Max: as many customers as the capacity could possibly use. The gentle warm-up's rate with fewer clients, scaled
+        // by the client count, bounded by its own roofline (CPU per order on these cores) once the JIT is quiet.
         var maxRate = warmupRate * Math.Max(1.0, (double)options.Clients / Math.Min(options.Clients, options.WarmupClients));
-        if (phases.Last is { EndCpu: { } end } last && last.Completed > 0)
-        {
-            var cpuPerOrder = cpu.Names.Where(n => n != CpuMonitor.Other).Sum(n => end.SecondsSince(last.StartCpu, n)) / last.Completed;
-            maxRate = Math.Min(maxRate, Math.Max(2 * Environment.ProcessorCount / cpuPerOrder, warmupRate * 1.5));
-        }
+        if (warmupCpuPerOrder is { } perOrder)
+            maxRate = Math.Min(maxRate, Math.Max(2 * Environment.ProcessorCount / perOrder, warmupRate * 1.5));
 
         await customers.TopUpAsync(name, "max", (int)Math.Ceiling(maxRate * 1.25 * options.Duration.TotalSeconds) + 2 * options.Clients,
             options.ProgressInterval, cancellationToken);
@@ -138,6 +144,29 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
             Books = report,
             StatementStatsNote = statementNote,
         };
+    }
+
+    static readonly TimeSpan FullConcurrencyWarmup = TimeSpan.FromSeconds(10);
+    static readonly TimeSpan FullConcurrencyWarmupMax = TimeSpan.FromSeconds(60);
+
+    // One unmeasured closed-loop stage: at least `minimum`, then until the hosts' JIT has settled, at most `maximum`.
+    // Returns its length, completed orders, how it ended and the CPU seconds per completed order of every process.
+    static async Task<(double Seconds, long Completed, string Ended, double? CpuPerOrder)> WarmUpAsync(string mode, PlatformHosts hosts,
+        CpuMonitor cpu, PhaseRunner phases, LoadGenerator generator, string stage, int clients, TimeSpan minimum, TimeSpan maximum,
+        CancellationToken cancellationToken)
+    {
+        using var settled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = WaitForJitToSettleAsync(mode, hosts, minimum, settled, cancellationToken);
+        await phases.RunAsync(stage, $"{clients} clients", maximum, measured: false,
+            recorder => generator.ClosedLoopAsync(recorder, clients, maximum, cancellationToken, settled.Token), cancellationToken);
+        await settled.CancelAsync();
+        var ended = await watch;
+        var recorder = phases.Last!;
+        var seconds = (recorder.EndedAt!.Value - recorder.StartedAt).TotalSeconds;
+        double? cpuPerOrder = recorder is { EndCpu: { } end } && recorder.Completed > 0
+            ? cpu.Names.Where(n => n != CpuMonitor.Other).Sum(n => end.SecondsSince(recorder.StartCpu, n)) / recorder.Completed
+            : null;
+        return (seconds, recorder.Completed, ended, cpuPerOrder);
     }
 
     const int SettledJitMethodsPer2Seconds = 20;
