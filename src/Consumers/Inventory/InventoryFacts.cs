@@ -13,8 +13,14 @@ static class InventoryFacts
         var products = lines.Select(l => l.ProductId).Distinct().ToList();
         var rows = await db.WarehouseStocks.AsNoTracking().Where(w => products.Contains(w.ProductId))
             .Select(w => new { w.ProductId, w.Sku }).ToListAsync(ct);
-        return rows.GroupBy(r => r.ProductId).ToDictionary(g => g.Key, g => g.Select(r => r.Sku).Min(StringComparer.Ordinal)!);
+        return Skus(rows.Select(r => (r.ProductId, r.Sku)));
     }
+
+    // The same from warehouse rows already read.
+    public static IReadOnlyDictionary<Guid, string> Skus(IEnumerable<WarehouseStock> rows) => Skus(rows.Select(r => (r.ProductId, r.Sku)));
+
+    static Dictionary<Guid, string> Skus(IEnumerable<(Guid ProductId, string Sku)> rows) =>
+        rows.GroupBy(r => r.ProductId).ToDictionary(g => g.Key, g => g.Select(r => r.Sku).Min(StringComparer.Ordinal)!);
 
     public static string Key(IReadOnlyDictionary<Guid, string> skus, Guid productId) => skus.GetValueOrDefault(productId) ?? productId.ToString();
 }

@@ -14,7 +14,7 @@ public sealed class ReleaseInventoryConsumer(InventoryDbContext db, TimeProvider
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
         var now = clock.GetUtcNow();
-        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
+        await using var transaction = await DomainTransaction.JoinAsync(db, ct);
 
         // Conditional status moves decide who gives stock back, so a redelivery or a racing commit cannot double it.
         if (await MoveToReleasedAsync(orderId, AllocationStatus.Reserved, context.Message.Reason, now, ct))

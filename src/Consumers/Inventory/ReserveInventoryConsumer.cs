@@ -12,7 +12,8 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
     {
         var orderId = context.Message.OrderId;
         var ct = context.CancellationToken;
-        await using var transaction = await DomainTransaction.BeginAsync(db, ct);
+        // The message's own transaction: a partial reservation is undone below by hand, so no savepoint is needed.
+        await using var transaction = await DomainTransaction.JoinAsync(db, ct);
 
         // A redelivery gets the first answer again. A concurrent duplicate that passes this check still cannot
         // reserve twice: its allocation insert hits the primary key, the attempt rolls back and its retry lands here.
@@ -41,6 +42,7 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
             .ToList();
 
         var unavailable = new List<Guid>();
+        var reservedLines = new List<AllocationLine>();
         foreach (var line in lines)
         {
             var quantity = line.Quantity;
@@ -50,10 +52,20 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved + quantity), ct);
             if (reserved == 0)
                 unavailable.Add(line.ProductId);
+            else
+                reservedLines.Add(line);
         }
 
         if (unavailable.Count > 0)
         {
+            // The lines that were reserved give their units back, in this same transaction (their rows stay locked).
+            foreach (var line in reservedLines)
+            {
+                var quantity = line.Quantity;
+                await db.StockItems.Where(s => s.ProductId == line.ProductId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved - quantity), ct);
+            }
+
             await RejectAsync(context, transaction, "Not enough stock", unavailable, now);
             return;
         }
@@ -74,11 +86,11 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
         await context.Publish(new InventoryReserved { OrderId = orderId, ReservedAt = now });
     }
 
-    // The rejection is recorded after the rollback, so a redelivery is refused the same way even if stock came back since.
+    // The rejection is recorded (nothing of the order is reserved by then), so a redelivery is refused the same way even
+    // if stock came back since.
     async Task RejectAsync(ConsumeContext<ReserveInventory> context, DomainTransaction transaction,
         string reason, List<Guid> unavailable, DateTimeOffset now)
     {
-        await transaction.RollbackAsync(context.CancellationToken);
         var rejected = new Allocation
         {
             OrderId = context.Message.OrderId,
@@ -90,6 +102,7 @@ public sealed class ReserveInventoryConsumer(InventoryDbContext db, TimeProvider
         };
         db.Allocations.Add(rejected);
         await db.SaveChangesAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
         await Answer(context, rejected);
     }
 

@@ -7,11 +7,20 @@ namespace GlobalCommerce.Consumers.Inventory;
 // were. A product whose warehouses are not tracked has only its OnHand. Callers hold the product's stock_items row.
 static class WarehousePicks
 {
-    // The rows that went below their reorder point with this line.
-    public static async Task<IReadOnlyList<WarehouseStock>> TakeAsync(InventoryDbContext db, AllocationLine line, DateTimeOffset now, CancellationToken ct)
+    // The warehouse rows of the lines' products, tracked, for Take and for the facts' SKUs. Callers hold the products'
+    // stock_items rows.
+    public static Task<List<WarehouseStock>> RowsAsync(InventoryDbContext db, IEnumerable<AllocationLine> lines, CancellationToken ct)
     {
-        var rows = await db.WarehouseStocks.Where(w => w.ProductId == line.ProductId && w.Quantity > 0)
-            .OrderByDescending(w => w.Quantity).ThenBy(w => w.Warehouse).ToListAsync(ct);
+        var products = lines.Select(l => l.ProductId).Distinct().ToList();
+        return db.WarehouseStocks.Where(w => products.Contains(w.ProductId)).ToListAsync(ct);
+    }
+
+    // Takes the line's units from its product's rows (of RowsAsync); returns the rows that went below their reorder point
+    // with this line.
+    public static IReadOnlyList<WarehouseStock> Take(InventoryDbContext db, AllocationLine line, IEnumerable<WarehouseStock> warehouses, DateTimeOffset now)
+    {
+        var rows = warehouses.Where(w => w.ProductId == line.ProductId && w.Quantity > 0)
+            .OrderByDescending(w => w.Quantity).ThenBy(w => w.Warehouse, StringComparer.Ordinal).ToList();
         var crossed = new List<WarehouseStock>();
         var left = line.Quantity;
         foreach (var row in rows)

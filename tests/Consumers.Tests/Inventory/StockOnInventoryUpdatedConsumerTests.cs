@@ -3,6 +3,7 @@ using GlobalCommerce.Consumers.Tests.Vendors;
 using GlobalCommerce.Contracts.Inventory;
 using GlobalCommerce.Platform;
 using GlobalCommerce.Platform.Messaging;
+using Microsoft.EntityFrameworkCore;
 using static GlobalCommerce.Consumers.Tests.Vendors.InventorySyncHost;
 
 namespace GlobalCommerce.Consumers.Tests.Inventory;
@@ -120,5 +121,37 @@ public class StockOnInventoryUpdatedConsumerTests
         await host.WaitForPublishedAsync<InventoryReleased>(m => m.OrderId == orderId);
         Assert.Equal([("BER", 4), ("HAM", 3)], (await host.WarehousesAsync(productId)).Select(r => (r.Warehouse, r.Quantity)));
         Assert.Equal(7, (await host.StockItemAsync(productId)).OnHand);
+    }
+
+    // A commit reads the product's warehouse rows only while it holds the product's stock row, which a vendor count takes
+    // first too: counts arriving while orders are committed are never overwritten by a pick taken from a stale read.
+    [Fact]
+    public async Task Commits_racing_vendor_counts_keep_the_warehouses_adding_up_to_on_hand()
+    {
+        await using var host = await InventorySyncHost.StartAsync(DatabaseProvider.Postgres, concurrentMessageLimit: 8);
+        var productId = await host.StockAsync(onHand: 0);
+        await host.ConsumeAsync<StockOnInventoryUpdatedConsumer, InventoryUpdated>(
+            Event(Update(productId, "BER", 40, version: 1)), Event(Update(productId, "HAM", 40, version: 2)));
+        var orders = Enumerable.Range(0, 16).Select(_ => Guid.NewGuid()).ToList();
+        foreach (var orderId in orders)
+            await host.ReserveAsync(orderId, (productId, 1));
+        foreach (var orderId in orders)
+            await host.ReservedAsync(orderId);
+
+        var counts = Task.Run(async () =>
+        {
+            for (var version = 3; version <= 10; version++)
+                await host.ConsumeAsync<StockOnInventoryUpdatedConsumer, InventoryUpdated>(Event(Update(productId, "BER", 50 + version, version)));
+        });
+        await Task.WhenAll(orders.Select(orderId => host.SendAsync(QueueNames.CommitInventory, new CommitInventory { OrderId = orderId })));
+        await counts;
+        await host.WaitForConsumedAsync<CommitInventory>(m => orders.Contains(m.OrderId), orders.Count);
+
+        var stock = await host.StockItemAsync(productId);
+        var warehouses = await host.WarehousesAsync(productId);
+        var picked = await host.QueryAsync<InventoryDbContext, int>(db => db.AllocationPicks.Where(p => p.ProductId == productId).SumAsync(p => p.Quantity));
+        Assert.Equal(0, stock.Reserved);
+        Assert.Equal(orders.Count, picked);
+        Assert.Equal(stock.OnHand, warehouses.Sum(w => w.Quantity));
     }
 }

@@ -18,14 +18,14 @@ static class InventorySyncHost
 {
     public static readonly Guid Vendor = Guid.NewGuid();
 
-    public static Task<ConsumerTestHost> StartAsync(DatabaseProvider provider) =>
+    public static Task<ConsumerTestHost> StartAsync(DatabaseProvider provider, int concurrentMessageLimit = 0) =>
         ConsumerTestHost.StartAsync(provider, (bus, configuration, options) =>
         {
             bus.AddInventory(configuration, options);
             bus.AddCatalogConsumers(configuration, options);
             bus.AddVendors(configuration, options);
             bus.AddNotifications(configuration, options);
-        });
+        }, concurrentMessageLimit: concurrentMessageLimit);
 
     public static async Task ConsumeAsync<TConsumer, T>(this ConsumerTestHost host, params StreamContext<T>[] events)
         where TConsumer : class, IStreamBatchConsumer<T>
