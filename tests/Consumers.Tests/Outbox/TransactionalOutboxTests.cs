@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using GlobalCommerce.Consumers.Payments;
 using GlobalCommerce.Consumers.Shipping;
 using GlobalCommerce.Consumers.Tests.Support;
@@ -103,6 +104,33 @@ public class TransactionalOutboxTests
             Assert.True(DateTime.UtcNow < until, $"inbox row of {messageId} never reached {count} receives");
             await Task.Delay(25);
         }
+    }
+
+    // A handler that saves its own changes midway (the shipment) does not insert its inbox row then and update it again
+    // at the commit: the row is written once, complete (consumed, with its outgoing message), by the commit's SaveChanges.
+    [Theory]
+    [InlineData(DatabaseProvider.Postgres)]
+    [InlineData(DatabaseProvider.Sqlite)]
+    public async Task A_handler_that_saves_midway_writes_its_inbox_row_once(DatabaseProvider provider)
+    {
+        using var commands = EfCommandRecorder.Start();
+        await using var host = await ConsumerTestHost.StartAsync(provider, (bus, configuration, options) => bus.AddShipping(configuration, options));
+        var orderId = Guid.NewGuid();
+
+        await host.SendAsync(QueueNames.CreateShipment, new CreateShipment
+        {
+            OrderId = orderId,
+            Address = new ShippingAddress { Name = "A", Line1 = "B", City = "C", PostalCode = "1", Country = "DE" },
+            ItemCount = 1,
+        });
+        await host.WaitForPublishedAsync<ShipmentCreated>(m => m.OrderId == orderId);
+
+        var texts = commands.TextsOn(provider == DatabaseProvider.Postgres ? host.Options.DatabasePrefix : host.Options.DataDirectory);
+        Assert.Equal(1, texts.Sum(text => Regex.Count(text, @"INSERT INTO ""?inbox_state""?")));
+        Assert.Equal(0, texts.Sum(text => Regex.Count(text, @"UPDATE ""?inbox_state""? SET ""Consumed""")));
+        Assert.Equal(1, texts.Sum(text => Regex.Count(text, @"INSERT INTO ""?shipments""?")));
+        var row = await host.QueryAsync<ShippingDbContext, InboxState>(db => db.Set<InboxState>().AsNoTracking().SingleAsync());
+        Assert.NotNull(row.Consumed);
     }
 
     // Creates the shipment and publishes ShipmentCreated like the real consumer, then fails before returning.

@@ -74,7 +74,8 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
         where T : class
     {
         Prepare(db);
-        var inbox = NewInbox(db, messageId, options.ConsumerId);
+        // A sharing endpoint's handlers call nothing outside: the row waits for the commit's SaveChanges (NewInbox).
+        var inbox = NewInbox(db, messageId, options.ConsumerId, insertAfterHandler: true);
         var outgoing = await RunHandlerAsync(db, context, options, next, inbox);
         return (inbox, outgoing);
     }
@@ -91,7 +92,7 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
         try
         {
             inbox = IsFirstDelivery(context)
-                ? NewInbox(db, messageId, options.ConsumerId)
+                ? NewInbox(db, messageId, options.ConsumerId, insertAfterHandler: roles.SharesCommitsOn(context.ReceiveContext.InputAddress))
                 : await ClaimInboxAsync(db, messageId, options.ConsumerId, context.CancellationToken);
             if (inbox.Consumed is null)
             {
@@ -142,8 +143,8 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
     {
         var consume = new EfOutboxConsumeContext<T>(context, options, provider, inbox, clock);
         await next.Send(consume);
-        // A handler or the saga repository may have detached what it tracked (a cleared tracker, an undone insert): the
-        // inbox row is saved with this commit whatever happened to its entry.
+        // A first delivery's row is not tracked yet (NewInbox), and a handler or the saga repository may have detached
+        // what it tracked (a cleared tracker, an undone insert): the inbox row is saved with this commit either way.
         if (db.Entry(inbox).State == EntityState.Detached)
         {
             if (inbox.Id == 0)
@@ -165,10 +166,17 @@ public sealed class EfOutboxContextFactory<TDbContext>(IServiceProvider provider
     static bool IsFirstDelivery(ConsumeContext context) =>
         !context.ReceiveContext.Redelivered && context.GetRetryAttempt() == 0 && context.GetRedeliveryCount() == 0;
 
-    InboxState NewInbox(TDbContext db, Guid messageId, Guid consumerId)
+    // A handler that saves its own changes before it is done (a reservation, an assessment, a shipment) would insert a
+    // row tracked from the start right then, and the commit's SaveChanges would update it again (Consumed, Outgoing): a
+    // statement and a round trip more per message. Tracked only after the handler ran (RunHandlerAsync attaches it), the
+    // row is inserted once, complete, with the commit; a copy still conflicts on its key before the commit. Handlers that
+    // call the outside world (OutsideTransaction: the payment gateway) commit their first part early, and their row is
+    // tracked from the start so that it goes with that first commit.
+    InboxState NewInbox(TDbContext db, Guid messageId, Guid consumerId, bool insertAfterHandler)
     {
         var inbox = new InboxState { MessageId = messageId, ConsumerId = consumerId, Received = clock.GetUtcNow(), ReceiveCount = 1 };
-        db.Add(inbox);
+        if (!insertAfterHandler)
+            db.Add(inbox);
         return inbox;
     }
 
