@@ -146,7 +146,7 @@ public sealed class ModeRunner(BenchMode mode, BenchOptions options, BenchEnviro
         };
     }
 
-    static readonly TimeSpan FullConcurrencyWarmup = TimeSpan.FromSeconds(10);
+    static readonly TimeSpan FullConcurrencyWarmup = TimeSpan.FromSeconds(20);
     static readonly TimeSpan FullConcurrencyWarmupMax = TimeSpan.FromSeconds(60);
 
     // One unmeasured closed-loop stage: at least `minimum`, then until the hosts' JIT has settled, at most `maximum`.
