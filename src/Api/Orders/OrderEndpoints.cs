@@ -151,11 +151,20 @@ public static class OrderEndpoints
 
     static async Task<IResult> GetAsync(Guid id, ClaimsPrincipal caller, OrderDbContext orders, CancellationToken cancellationToken)
     {
-        var saga = await orders.Orders.AsNoTracking()
-            .Include(order => order.History.OrderBy(transition => transition.Id))
-            .SingleOrDefaultAsync(order => order.CorrelationId == id, cancellationToken);
-        if (saga is not null)
-            return MayRead(caller, saga.CustomerId) ? Results.Ok(ToResponse(saga)) : ProblemResults.NotFound("Order", id);
+        // The timeline as the shopper sees it: each step's message and the saga's snapshot after it (what support staff
+        // read, and most of a transition's bytes) stay in the database. Shoppers poll this while their order runs.
+        var found = await orders.Orders.AsNoTracking()
+            .Where(order => order.CorrelationId == id)
+            .Select(order => new
+            {
+                Order = order,
+                History = order.History.OrderBy(transition => transition.Id)
+                    .Select(transition => new TransitionResponse(transition.From, transition.To, transition.Event, transition.At, transition.Detail))
+                    .ToList(),
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is not null)
+            return MayRead(caller, found.Order.CustomerId) ? Results.Ok(ToResponse(found.Order, found.History)) : ProblemResults.NotFound("Order", id);
 
         var accepted = await orders.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.OrderId == id, cancellationToken);
         if (accepted is null || !MayRead(caller, accepted.CustomerId))
@@ -259,11 +268,10 @@ public static class OrderEndpoints
     static string Hash(SubmitOrderRequest request) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json))));
 
-    static OrderResponse ToResponse(OrderState saga) => new(
+    static OrderResponse ToResponse(OrderState saga, IReadOnlyList<TransitionResponse> history) => new(
         saga.CorrelationId, saga.CustomerId, saga.CurrentState, saga.Total, saga.Currency, [.. saga.Lines.Select(ToResponse)], saga.ShippingAddress,
         saga.PaymentReference, saga.Carrier, saga.TrackingNumber, saga.FailureReason, saga.CancellationReason,
-        saga.SubmittedAt, saga.UpdatedAt, saga.DeadlineAt,
-        [.. saga.History.Select(t => new TransitionResponse(t.From, t.To, t.Event, t.At, t.Detail))]);
+        saga.SubmittedAt, saga.UpdatedAt, saga.DeadlineAt, history);
 
     static OrderLineResponse ToResponse(OrderLine line) => new(line.ProductId, line.Sku, line.Name, line.Quantity, line.UnitPrice);
 }
