@@ -86,10 +86,11 @@ public static class StreamOutboxRows
     {
         if (Of(db, create: false) is not { Pending.Count: > 0 } rows)
             return null;
-        var pending = new List<StreamOutboxEntry>(rows.Pending);
+        // Handed over, not copied: the next rows of the transaction start a list of their own.
+        var pending = rows.Pending;
+        rows.Pending = [];
         foreach (var row in pending)
             rows.Written.Add(row.EventId);
-        rows.Pending.Clear();
         return pending;
     }
 
@@ -164,7 +165,7 @@ public static class StreamOutboxRows
     {
         public IDbContextTransaction Transaction { get; } = transaction;
 
-        public List<StreamOutboxEntry> Pending { get; } = [];
+        public List<StreamOutboxEntry> Pending { get; set; } = [];
 
         public List<Guid> Written { get; } = [];
     }

@@ -39,11 +39,13 @@ public sealed class StoredJsonTextConverter : JsonConverter<string>
                 writer.WriteRawValue(value);
                 return;
             }
-            catch (ArgumentException)
-            {
-            }
             catch (JsonException)
             {
+                // Text that is not one complete, valid JSON value (OutgoingMessagesTests).
+            }
+            catch (ArgumentException)
+            {
+                // Text too long for the writer's own checks.
             }
         }
 
