@@ -48,6 +48,35 @@ public sealed class OrderFlowTests(RealModePlatform platform, ITestOutputHelper 
         }
     }
 
+    // The worker's receive endpoints are found from its bus and asked about at the broker, and both health endpoints
+    // carry the answer (live too: a lost queue is mended by restarting the process).
+    [Fact]
+    public async Task The_worker_watches_each_of_its_queues_at_the_broker()
+    {
+        using var http = new HttpClient { BaseAddress = platform.Worker.Address, Timeout = TimeSpan.FromSeconds(10) };
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var ready = await http.GetFromJsonAsync<JsonElement>("/health/ready", RealModePlatform.Json);
+            var check = ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "broker-consumers");
+            var description = check.GetProperty("description").GetString()!;
+            output.WriteLine(description);
+            // order-state, reserve/commit/release-inventory, assess-fraud, charge/check/refund-payment, create/cancel-shipment, ...
+            if (int.Parse(description.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) >= 10)
+            {
+                Assert.Equal("Healthy", check.GetProperty("status").GetString());
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"the watchdog did not find the worker's queues: {description}");
+            await Task.Delay(200);
+        }
+
+        var live = await http.GetAsync("/health/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("Healthy", await live.Content.ReadAsStringAsync());
+    }
+
     async Task<JsonElement> FindProductAsync(Func<JsonElement, bool> predicate)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);

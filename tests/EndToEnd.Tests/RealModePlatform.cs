@@ -11,6 +11,8 @@ public sealed class RealModePlatform : IAsyncLifetime
 
     HostProcess? _worker;
 
+    public HostProcess Worker => _worker!;
+
     public HostProcess Api { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
@@ -28,6 +30,7 @@ public sealed class RealModePlatform : IAsyncLifetime
             ["Commerce__PostgresConnection"] = postgres,
             ["Commerce__DatabasePrefix"] = "e2e" + Guid.NewGuid().ToString("N")[..8] + "_",
             ["Commerce__Sweeper__Interval"] = "00:00:01",
+            ["Commerce__Messaging__Watchdog__Interval"] = "00:00:01",
             // The tests order from the demo catalog, which the distributed mode does not seed by itself.
             ["Commerce__SeedDemoCatalog"] = "true",
         };

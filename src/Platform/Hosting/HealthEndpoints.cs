@@ -8,12 +8,13 @@ namespace GlobalCommerce.Platform.Hosting;
 
 public static class HealthEndpoints
 {
-    // Live: the process answers (restart it if not). Ready: every registered check, including the bus, passes
-    // (send it traffic only then).
+    // Live: the process answers, and the checks tagged "live" pass (restart it if not): a queue of the host that lost
+    // its consumer at the broker (ConsumerWatchdog) is mended by a restart. Ready: every registered check, including
+    // the bus, passes (send it traffic only then).
     public static IEndpointRouteBuilder MapCommerceHealthChecks(this IEndpointRouteBuilder app)
     {
         // Anonymous even where the host requires authentication by default: probes carry no credentials.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = WriteReportAsync }).AllowAnonymous();
         return app;
     }

@@ -1,5 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GlobalCommerce.Platform.Messaging;
 
@@ -29,6 +31,7 @@ public static class CommerceBus
                     bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
                     break;
                 case TransportKind.RabbitMq:
+                    services.AddConsumerWatchdog(new Uri(options.RabbitMqUrl), options.Messaging.Watchdog);
                     bus.UsingRabbitMq((context, cfg) =>
                     {
                         cfg.Host(new Uri(options.RabbitMqUrl));
@@ -39,6 +42,22 @@ public static class CommerceBus
                     throw new InvalidOperationException($"Unknown transport {options.Transport}");
             }
         });
+        return services;
+    }
+
+    // Every receive endpoint of the host is watched at the broker (ConsumerWatchdog); off with Watchdog:Enabled=false.
+    public static IServiceCollection AddConsumerWatchdog(this IServiceCollection services, Uri broker, ConsumerWatchdogOptions watchdog)
+    {
+        if (!watchdog.Enabled || services.Any(d => d.ServiceType == typeof(ConsumerWatchdog)))
+            return services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(watchdog);
+        services.AddSingleton<HostedQueues>();
+        services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<HostedQueues>());
+        services.AddSingleton<IBrokerQueueProbe>(_ => new RabbitMqQueueProbe(broker));
+        services.AddSingleton<ConsumerWatchdog>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConsumerWatchdog>());
+        services.AddHealthChecks().AddCheck<ConsumerWatchdogCheck>(ConsumerWatchdogCheck.Name, HealthStatus.Unhealthy, ["ready", "live"]);
         return services;
     }
 

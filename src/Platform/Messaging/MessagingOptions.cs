@@ -21,6 +21,9 @@ public sealed class MessagingOptions
         set => _prefetchCount = value;
     }
 
+    // Commerce:Messaging:Watchdog: on RabbitMQ, receive endpoints that lost their consumer at the broker (ConsumerWatchdog).
+    public ConsumerWatchdogOptions Watchdog { get; set; } = new();
+
     int? _concurrentMessageLimit;
     int? _prefetchCount;
 }

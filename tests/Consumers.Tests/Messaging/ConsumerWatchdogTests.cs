@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using GlobalCommerce.Consumers.Tests.Streams;
+using GlobalCommerce.Platform.Messaging;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GlobalCommerce.Consumers.Tests.Messaging;
+
+public sealed record WatchdogPing(Guid Id);
+
+// The suite's RabbitMQ node and a real MassTransit bus: one of the bus's receive endpoints stops consuming while the
+// bus runs (as after the broker restart in docs/testing.md, where MassTransit's own health check kept answering
+// Healthy), and the watchdog has to notice it at the broker and bring the consumer back.
+public sealed class ConsumerWatchdogTests
+{
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_queue_that_lost_its_consumer_is_reported_and_consumed_again_after_the_bus_restarts()
+    {
+        await using var fixture = await WatchdogFixture.StartAsync(restartBus: true);
+        await fixture.PingAndWaitAsync();
+        Assert.Equal(1u, await fixture.ConsumersAsync());
+
+        // The endpoint stops consuming, the bus goes on running and is not told to take it back.
+        await fixture.Endpoint.Stop();
+        Assert.Equal(0u, await fixture.ConsumersAsync());
+
+        await fixture.UntilAsync(() => fixture.Watchdog.Restarts > 0, "the watchdog never restarted the bus");
+        await fixture.UntilAsync(async () => await fixture.ConsumersAsync() == 1, "the queue has no consumer after the restart");
+        await fixture.PingAndWaitAsync();
+        await fixture.UntilAsync(async () => (await fixture.HealthAsync()).Status == HealthStatus.Healthy, "health stayed unhealthy after the restart");
+    }
+
+    [Fact]
+    public async Task A_lost_queue_fails_the_health_check_by_name_and_a_consumer_that_is_there_does_not()
+    {
+        await using var fixture = await WatchdogFixture.StartAsync(restartBus: false);
+        await fixture.PingAndWaitAsync();
+        // A few checks with the consumer there: nothing is reported.
+        await Task.Delay(fixture.Options.GracePeriod * 2);
+        var healthy = await fixture.HealthAsync();
+        Assert.Equal(HealthStatus.Healthy, healthy.Status);
+
+        await fixture.Endpoint.Stop();
+        await fixture.UntilAsync(async () => (await fixture.HealthAsync()).Status == HealthStatus.Unhealthy, "the lost queue was never reported");
+        var report = await fixture.HealthAsync();
+        Assert.Contains(fixture.Queue, report.Entries[ConsumerWatchdogCheck.Name].Description);
+        Assert.Equal(0, fixture.Watchdog.Restarts);
+    }
+
+    [Fact]
+    public async Task A_broker_that_cannot_be_asked_is_not_a_lost_queue()
+    {
+        var watchdog = new ConsumerWatchdog(new ConsumerWatchdogOptions { GracePeriod = TimeSpan.Zero, RestartBus = false },
+            HostedWith("orders"), new UnreachableBroker(), new ServiceCollection().BuildServiceProvider(), new RunningHost(),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ConsumerWatchdog>.Instance);
+        await watchdog.CheckAsync(CancellationToken.None);
+        Assert.Empty(watchdog.Lost());
+    }
+
+    [Theory]
+    [InlineData("rabbitmq://127.0.0.1:5672/order-state", "order-state")]
+    [InlineData("rabbitmq://127.0.0.1:5672/shop/charge-payment", "charge-payment")]
+    [InlineData("rabbitmq://127.0.0.1:5672/host_bus_abc?temporary=true", null)]
+    [InlineData("loopback://localhost/order-state", null)]
+    public void The_queue_is_the_last_segment_of_a_durable_rabbitmq_address(string address, string? queue) =>
+        Assert.Equal(queue, HostedQueues.QueueOf(new Uri(address)));
+
+    static HostedQueues HostedWith(string queue)
+    {
+        var hosted = new HostedQueues();
+        hosted.Ready(new ReadyEvent(new Uri($"rabbitmq://127.0.0.1/{queue}"))).GetAwaiter().GetResult();
+        return hosted;
+    }
+
+    sealed class ReadyEvent(Uri address) : ReceiveEndpointReady
+    {
+        public Uri InputAddress => address;
+
+        public IReceiveEndpoint ReceiveEndpoint => null!;
+
+        public bool IsStarted => true;
+    }
+
+    sealed class UnreachableBroker : IBrokerQueueProbe
+    {
+        public Task<uint?> ConsumerCountAsync(string queue, CancellationToken cancellationToken) => Task.FromResult<uint?>(null);
+    }
+
+    sealed class RunningHost : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication()
+        {
+        }
+    }
+
+    sealed class WatchdogFixture : IAsyncDisposable
+    {
+        readonly IHost _host;
+        readonly StreamTestBroker _broker;
+        readonly ConcurrentDictionary<Guid, byte> _handled;
+
+        WatchdogFixture(IHost host, StreamTestBroker broker, string queue, ConcurrentDictionary<Guid, byte> handled, ConsumerWatchdogOptions options)
+        {
+            _host = host;
+            _broker = broker;
+            Queue = queue;
+            _handled = handled;
+            Options = options;
+        }
+
+        public string Queue { get; }
+
+        public ConsumerWatchdogOptions Options { get; }
+
+        public ConsumerWatchdog Watchdog => _host.Services.GetRequiredService<ConsumerWatchdog>();
+
+        public IReceiveEndpoint Endpoint => _host.Services.GetRequiredService<EndpointCapture>().Of(Queue);
+
+        public static async Task<WatchdogFixture> StartAsync(bool restartBus)
+        {
+            var broker = StreamTestBroker.FromEnvironment();
+            var queue = $"wd-{Guid.NewGuid():N}";
+            var handled = new ConcurrentDictionary<Guid, byte>();
+            var options = new ConsumerWatchdogOptions
+            {
+                Interval = TimeSpan.FromMilliseconds(200),
+                GracePeriod = TimeSpan.FromSeconds(1),
+                RestartBus = restartBus,
+            };
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddConsumerWatchdog(broker.Address, options);
+            builder.Services.AddSingleton<EndpointCapture>();
+            builder.Services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<EndpointCapture>());
+            builder.Services.AddMassTransit(bus =>
+            {
+                bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
+                bus.UsingRabbitMq((_, rabbit) =>
+                {
+                    rabbit.Host(broker.Address);
+                    rabbit.ReceiveEndpoint(queue, endpoint => endpoint.Handler<WatchdogPing>(context =>
+                    {
+                        handled.TryAdd(context.Message.Id, 0);
+                        return Task.CompletedTask;
+                    }));
+                });
+            });
+            var host = builder.Build();
+            await host.StartAsync();
+            return new WatchdogFixture(host, broker, queue, handled, options);
+        }
+
+        public async Task PingAndWaitAsync()
+        {
+            var id = Guid.NewGuid();
+            var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{Queue}"));
+            await endpoint.Send(new WatchdogPing(id));
+            await UntilAsync(() => _handled.ContainsKey(id), "the ping was not handled");
+        }
+
+        public async Task<uint> ConsumersAsync()
+        {
+            await using var connection = await _broker.ConnectAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            return (await channel.QueueDeclarePassiveAsync(Queue)).ConsumerCount;
+        }
+
+        public Task<HealthReport> HealthAsync() => _host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        public Task UntilAsync(Func<bool> condition, string failure) => UntilAsync(() => Task.FromResult(condition()), failure);
+
+        public async Task UntilAsync(Func<Task<bool>> condition, string failure)
+        {
+            var until = DateTime.UtcNow + Patience;
+            while (!await condition())
+            {
+                Assert.True(DateTime.UtcNow < until, failure);
+                await Task.Delay(100);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+            await using var connection = await _broker.ConnectAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.QueueDeleteAsync(Queue, ifUnused: false, ifEmpty: false);
+            await channel.ExchangeDeleteAsync(Queue, ifUnused: false);
+        }
+    }
+
+    sealed class EndpointCapture : IReceiveEndpointObserver
+    {
+        readonly ConcurrentDictionary<string, IReceiveEndpoint> _endpoints = new(StringComparer.Ordinal);
+
+        public IReceiveEndpoint Of(string queue) => _endpoints[queue];
+
+        public Task Ready(ReceiveEndpointReady ready)
+        {
+            if (HostedQueues.QueueOf(ready.InputAddress) is { } queue)
+                _endpoints[queue] = ready.ReceiveEndpoint;
+            return Task.CompletedTask;
+        }
+
+        public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+        public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
+
+        public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
+    }
+}
