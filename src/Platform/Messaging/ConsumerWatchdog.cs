@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using GlobalCommerce.Platform.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -80,6 +82,13 @@ public sealed partial class ConsumerWatchdog(
     TimeProvider clock,
     ILogger<ConsumerWatchdog> logger) : BackgroundService
 {
+    public const string RestartsInstrument = "gc.bus.watchdog.restarts";
+
+    static readonly Meter Meter = new(CommerceTelemetry.MeterName);
+
+    static readonly Counter<long> RestartCount = Meter.CreateCounter<long>(RestartsInstrument, unit: "{restart}",
+        description: "Bus restarts by the consumer watchdog, each for a queue of the host left without a consumer at the broker");
+
     readonly ConcurrentDictionary<string, DateTimeOffset> _withoutConsumerSince = new(StringComparer.Ordinal);
     DateTimeOffset _lastRestart = DateTimeOffset.MinValue;
 
@@ -153,6 +162,7 @@ public sealed partial class ConsumerWatchdog(
     {
         _lastRestart = clock.GetUtcNow();
         Restarts++;
+        RestartCount.Add(1);
         LogRestarting(logger, Restarts);
         // Resolved here, not injected: the bus is built with HostedQueues among its observers.
         var bus = services.GetRequiredService<IBusControl>();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using GlobalCommerce.Consumers.Tests.Streams;
 using GlobalCommerce.Platform.Messaging;
 using MassTransit;
@@ -21,6 +22,15 @@ public sealed class ConsumerWatchdogTests
     [Fact]
     public async Task A_queue_that_lost_its_consumer_is_reported_and_consumed_again_after_the_bus_restarts()
     {
+        long restartsMeasured = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, meter) =>
+        {
+            if (instrument.Name == ConsumerWatchdog.RestartsInstrument)
+                meter.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restartsMeasured, value));
+        listener.Start();
         await using var fixture = await WatchdogFixture.StartAsync(restartBus: true);
         await fixture.PingAndWaitAsync();
         Assert.Equal(1u, await fixture.ConsumersAsync());
@@ -33,6 +43,8 @@ public sealed class ConsumerWatchdogTests
         await fixture.UntilAsync(async () => await fixture.ConsumersAsync() == 1, "the queue has no consumer after the restart");
         await fixture.PingAndWaitAsync();
         await fixture.UntilAsync(async () => (await fixture.HealthAsync()).Status == HealthStatus.Healthy, "health stayed unhealthy after the restart");
+        // Other tests' watchdogs run in this process too, so at least this one's restarts.
+        Assert.True(Interlocked.Read(ref restartsMeasured) >= fixture.Watchdog.Restarts, $"{ConsumerWatchdog.RestartsInstrument} did not count the restart");
     }
 
     [Fact]
