@@ -28,7 +28,6 @@ public sealed class RabbitMqQueueProbe(Uri address) : IBrokerQueueProbe, IAsyncD
             {
                 if (_connection is not null)
                     await _connection.DisposeAsync();
-                _connection = null;
                 _connection = await _factory.CreateConnectionAsync($"{AppDomain.CurrentDomain.FriendlyName} consumer watchdog", cancellationToken);
             }
 

@@ -67,8 +67,11 @@ public sealed class ConsumerWatchdogTests
     [Fact]
     public async Task A_broker_that_cannot_be_asked_is_not_a_lost_queue()
     {
+        // The real probe, pointed at a loopback port nothing listens on.
+        await using var probe = new RabbitMqQueueProbe(new Uri($"amqp://guest:guest@127.0.0.1:{ClosedPort()}/"));
         var watchdog = new ConsumerWatchdog(new ConsumerWatchdogOptions { GracePeriod = TimeSpan.Zero, RestartBus = false },
-            HostedWith("orders"), new UnreachableBroker(), new ServiceCollection().BuildServiceProvider(), new RunningHost(),
+            HostedWith("orders"), probe, new ServiceCollection().BuildServiceProvider(),
+            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(Microsoft.Extensions.Logging.Abstractions.NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
             TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ConsumerWatchdog>.Instance);
         await watchdog.CheckAsync(CancellationToken.None);
         Assert.Empty(watchdog.Lost());
@@ -98,22 +101,11 @@ public sealed class ConsumerWatchdogTests
         public bool IsStarted => true;
     }
 
-    sealed class UnreachableBroker : IBrokerQueueProbe
+    static int ClosedPort()
     {
-        public Task<uint?> ConsumerCountAsync(string queue, CancellationToken cancellationToken) => Task.FromResult<uint?>(null);
-    }
-
-    sealed class RunningHost : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     sealed class WatchdogFixture : IAsyncDisposable
