@@ -15,14 +15,20 @@ public sealed class ConsumerWatchdogOptions
     public bool Enabled { get; set; } = true;
 
     // How often the broker is asked about this host's queues (one passive declare per queue).
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    // How long a queue of this host may have no consumer at the broker before it counts as lost: longer than the bus
-    // takes to reconnect after a broker restart (a few seconds), so an ordinary outage is never mistaken for it.
-    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+    // How long a queue of this host may have no consumer at the broker, counted from when the broker answers, before it
+    // counts as lost. After a short outage the bus is back within a few seconds. After a long one MassTransit waits up
+    // to 30 s between its reconnect attempts (its own policy, not configurable), so endpoints stay without a consumer
+    // for up to half a minute after the broker is back: that wait is what the watchdog cuts short.
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    // Restart the bus (every receive endpoint of this host) when a queue is lost; at most once per GracePeriod.
-    public bool RestartBus { get; set; } = true;
+    // Restart the receive endpoint of a lost queue (stop it, start it: it connects at once).
+    public bool RestartEndpoints { get; set; } = true;
+
+    // At least this long between two restarts of the same endpoint, so a broker that keeps failing does not keep it
+    // restarting.
+    public TimeSpan RestartInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 // How many consumers the broker has on a queue: 0 for a queue that does not exist, null when the broker cannot be asked.
@@ -31,18 +37,20 @@ public interface IBrokerQueueProbe
     Task<uint?> ConsumerCountAsync(string queue, CancellationToken cancellationToken);
 }
 
-// The queues this host's bus consumes, as the bus reported them ready. Kept when an endpoint stops or faults: an
-// endpoint that stopped while the host runs is exactly what the watchdog looks for.
+// The queues this host's bus consumes and their receive endpoints, as the bus reported them ready. Kept when an endpoint
+// stops or faults: an endpoint that stopped while the host runs is exactly what the watchdog looks for.
 public sealed class HostedQueues : IReceiveEndpointObserver
 {
-    readonly ConcurrentDictionary<string, byte> _queues = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, IReceiveEndpoint> _endpoints = new(StringComparer.Ordinal);
 
-    public IReadOnlyCollection<string> Names => [.. _queues.Keys];
+    public IReadOnlyCollection<string> Names => [.. _endpoints.Keys];
+
+    public IReceiveEndpoint? EndpointOf(string queue) => _endpoints.TryGetValue(queue, out var endpoint) ? endpoint : null;
 
     public Task Ready(ReceiveEndpointReady ready)
     {
         if (QueueOf(ready.InputAddress) is { } queue)
-            _queues.TryAdd(queue, 0);
+            _endpoints[queue] = ready.ReceiveEndpoint;
         return Task.CompletedTask;
     }
 
@@ -66,18 +74,21 @@ public sealed class HostedQueues : IReceiveEndpointObserver
     public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
 }
 
-// A receive endpoint can stop consuming without the bus noticing: after a broker restart, MassTransit has been seen to
-// bring some endpoints back and leave others with no consumer at the broker while its own health check still answers
-// Healthy (docs/testing.md). The watchdog asks the broker itself: a queue this host consumes that has had no consumer
-// for longer than the grace period, while the broker answers, is lost. It is logged, reported by the
-// "broker-consumers" health check (ready and live: a restart mends it), and the bus is restarted.
+// A receive endpoint can be without a consumer at the broker long after the broker is back: MassTransit's receive
+// transports back off between reconnect attempts (up to 30 s after a long outage), and MassTransit has been seen to leave
+// endpoints without a consumer after a broker restart (docs/testing.md). The watchdog asks the broker itself: a queue
+// this host consumes that has had no consumer for the grace period, while the broker answers, is lost. It is logged,
+// reported by the "broker-consumers" health check (ready and live), and its receive endpoint is stopped and started
+// again, which ends its wait and connects it at once.
+// Not the whole bus: MassTransit 8.5 starts again, after a bus stop, only the endpoints that were not faulted when it
+// stopped (ReceiveEndpointCollection.StartEndpoints skips an endpoint whose last state was Faulted), so a bus restart
+// during a reconnect back-off leaves exactly the waiting endpoints dead (docs/testing.md).
 // With more than one worker process the broker counts every process's consumers, so a queue counts as lost only when
 // none of them consumes it.
 public sealed partial class ConsumerWatchdog(
     ConsumerWatchdogOptions options,
     HostedQueues hosted,
     IBrokerQueueProbe probe,
-    IServiceProvider services,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<ConsumerWatchdog> logger) : BackgroundService
@@ -87,10 +98,10 @@ public sealed partial class ConsumerWatchdog(
     static readonly Meter Meter = new(CommerceTelemetry.MeterName);
 
     static readonly Counter<long> RestartCount = Meter.CreateCounter<long>(RestartsInstrument, unit: "{restart}",
-        description: "Bus restarts by the consumer watchdog, each for a queue of the host left without a consumer at the broker");
+        description: "Receive endpoint restarts by the consumer watchdog, each for a queue of the host left without a consumer at the broker");
 
     readonly ConcurrentDictionary<string, DateTimeOffset> _withoutConsumerSince = new(StringComparer.Ordinal);
-    DateTimeOffset _lastRestart = DateTimeOffset.MinValue;
+    readonly ConcurrentDictionary<string, DateTimeOffset> _lastRestart = new(StringComparer.Ordinal);
 
     public int Restarts { get; private set; }
 
@@ -150,42 +161,56 @@ public sealed partial class ConsumerWatchdog(
         }
 
         var lost = Lost();
-        if (lost.Count == 0)
-            return;
         foreach (var (queue, since) in lost)
+        {
             LogLost(logger, queue, since.TotalSeconds);
-        if (options.RestartBus && clock.GetUtcNow() - _lastRestart >= options.GracePeriod)
-            await RestartBusAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            if (options.RestartEndpoints && (!_lastRestart.TryGetValue(queue, out var last) || now - last >= options.RestartInterval))
+                await RestartEndpointAsync(queue, cancellationToken);
+        }
     }
 
-    async Task RestartBusAsync(CancellationToken cancellationToken)
+    async Task RestartEndpointAsync(string queue, CancellationToken cancellationToken)
     {
-        _lastRestart = clock.GetUtcNow();
+        if (hosted.EndpointOf(queue) is not { } endpoint)
+            return;
+        _lastRestart[queue] = clock.GetUtcNow();
         Restarts++;
-        RestartCount.Add(1);
-        LogRestarting(logger, Restarts);
-        // Resolved here, not injected: the bus is built with HostedQueues among its observers.
-        var bus = services.GetRequiredService<IBusControl>();
-        // Messages in hand finish (or go back to their queues unacknowledged); the inboxes make a redelivery harmless.
-        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        RestartCount.Add(1, new KeyValuePair<string, object?>("queue", queue));
+        LogRestarting(logger, queue, Restarts);
+        try
         {
-            stopping.CancelAfter(TimeSpan.FromSeconds(30));
-            await bus.StopAsync(stopping.Token);
-        }
+            // Messages in hand finish (or go back to the queue unacknowledged); the inboxes make a redelivery harmless. A
+            // transport waiting to reconnect stops waiting.
+            using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                stopping.CancelAfter(TimeSpan.FromSeconds(30));
+                await endpoint.Stop(stopping.Token);
+            }
 
-        await bus.StartAsync(cancellationToken);
-        LogRestarted(logger);
+            endpoint.Start(CancellationToken.None);
+            LogRestarted(logger, queue);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Stopping did not finish in time (the endpoint is still started): the next check tries again after the
+            // restart interval.
+            LogRestartFailed(logger, exception, queue);
+        }
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error,
         Message = "Queue {Queue} of this host has had no consumer at the broker for {Seconds:F0} s while the broker answers")]
     static partial void LogLost(ILogger logger, string queue, double seconds);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Restarting the bus to consume its lost queues again (restart {Restart})")]
-    static partial void LogRestarting(ILogger logger, int restart);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Restarting the receive endpoint of queue {Queue} to consume it again (restart {Restart})")]
+    static partial void LogRestarting(ILogger logger, string queue, int restart);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "The bus restarted")]
-    static partial void LogRestarted(ILogger logger);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "The receive endpoint of queue {Queue} restarted")]
+    static partial void LogRestarted(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Restarting the receive endpoint of queue {Queue} failed; the watchdog tries again after the restart interval")]
+    static partial void LogRestartFailed(ILogger logger, Exception exception, string queue);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The consumer watchdog's check failed; it tries again at the next interval")]
     static partial void LogCheckFailed(ILogger logger, Exception exception);

@@ -20,7 +20,7 @@ public sealed class ConsumerWatchdogTests
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task A_queue_that_lost_its_consumer_is_reported_and_consumed_again_after_the_bus_restarts()
+    public async Task A_queue_that_lost_its_consumer_is_reported_and_consumed_again_after_its_endpoint_restarts()
     {
         long restartsMeasured = 0;
         using var listener = new MeterListener();
@@ -31,7 +31,7 @@ public sealed class ConsumerWatchdogTests
         };
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restartsMeasured, value));
         listener.Start();
-        await using var fixture = await WatchdogFixture.StartAsync(restartBus: true);
+        await using var fixture = await WatchdogFixture.StartAsync(restartEndpoints: true);
         await fixture.PingAndWaitAsync();
         Assert.Equal(1u, await fixture.ConsumersAsync());
 
@@ -47,10 +47,44 @@ public sealed class ConsumerWatchdogTests
         Assert.True(Interlocked.Read(ref restartsMeasured) >= fixture.Watchdog.Restarts, $"{ConsumerWatchdog.RestartsInstrument} did not count the restart");
     }
 
+    // The broker refuses the bus for a while (its virtual host's permissions revoked, its connections closed), so the
+    // endpoint faults and MassTransit backs off between reconnects; then the broker takes connections again. The endpoint
+    // would wait out its back-off (many seconds); the watchdog restarts it at once. A bus restart instead would leave it
+    // dead: MassTransit does not start again an endpoint that was faulted when the bus stopped.
+    [Fact]
+    public async Task An_endpoint_waiting_out_its_reconnect_back_off_is_restarted_and_consumes_again()
+    {
+        var broker = StreamTestBroker.FromEnvironment();
+        var virtualHost = "wd-" + Guid.NewGuid().ToString("N")[..8];
+        await broker.CtlAsync("add_vhost", virtualHost);
+        try
+        {
+            await broker.CtlAsync("set_permissions", "-p", virtualHost, "guest", ".*", ".*", ".*");
+            await using var fixture = await WatchdogFixture.StartAsync(restartEndpoints: true, virtualHost);
+            await fixture.PingAndWaitAsync();
+
+            await broker.CtlAsync("clear_permissions", "-p", virtualHost, "guest");
+            await broker.CtlAsync("close_all_connections", "-p", virtualHost, "test: broker refuses the bus");
+            // Long enough for several failed reconnects, so the next one is many seconds away.
+            await fixture.UntilAsync(() => fixture.EndpointFaulted, "the endpoint never faulted");
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            Assert.Equal(0, fixture.Watchdog.Restarts);
+            await broker.CtlAsync("set_permissions", "-p", virtualHost, "guest", ".*", ".*", ".*");
+
+            await fixture.UntilAsync(() => fixture.Watchdog.Restarts > 0, "the watchdog never restarted the endpoint");
+            await fixture.UntilAsync(async () => await fixture.ConsumersAsync() == 1, "the queue has no consumer after the restart");
+            await fixture.PingAndWaitAsync();
+        }
+        finally
+        {
+            await broker.CtlAsync("delete_vhost", virtualHost);
+        }
+    }
+
     [Fact]
     public async Task A_lost_queue_fails_the_health_check_by_name_and_a_consumer_that_is_there_does_not()
     {
-        await using var fixture = await WatchdogFixture.StartAsync(restartBus: false);
+        await using var fixture = await WatchdogFixture.StartAsync(restartEndpoints: false);
         await fixture.PingAndWaitAsync();
         // A few checks with the consumer there: nothing is reported.
         await Task.Delay(fixture.Options.GracePeriod * 2);
@@ -69,8 +103,8 @@ public sealed class ConsumerWatchdogTests
     {
         // The real probe, pointed at a loopback port nothing listens on.
         await using var probe = new RabbitMqQueueProbe(new Uri($"amqp://guest:guest@127.0.0.1:{ClosedPort()}/"));
-        var watchdog = new ConsumerWatchdog(new ConsumerWatchdogOptions { GracePeriod = TimeSpan.Zero, RestartBus = false },
-            HostedWith("orders"), probe, new ServiceCollection().BuildServiceProvider(),
+        var watchdog = new ConsumerWatchdog(new ConsumerWatchdogOptions { GracePeriod = TimeSpan.Zero, RestartEndpoints = false },
+            HostedWith("orders"), probe,
             new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(Microsoft.Extensions.Logging.Abstractions.NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
             TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ConsumerWatchdog>.Instance);
         await watchdog.CheckAsync(CancellationToken.None);
@@ -112,12 +146,14 @@ public sealed class ConsumerWatchdogTests
     {
         readonly IHost _host;
         readonly StreamTestBroker _broker;
+        readonly Uri _address;
         readonly ConcurrentDictionary<Guid, byte> _handled;
 
-        WatchdogFixture(IHost host, StreamTestBroker broker, string queue, ConcurrentDictionary<Guid, byte> handled, ConsumerWatchdogOptions options)
+        WatchdogFixture(IHost host, StreamTestBroker broker, Uri address, string queue, ConcurrentDictionary<Guid, byte> handled, ConsumerWatchdogOptions options)
         {
             _host = host;
             _broker = broker;
+            _address = address;
             Queue = queue;
             _handled = handled;
             Options = options;
@@ -131,20 +167,23 @@ public sealed class ConsumerWatchdogTests
 
         public IReceiveEndpoint Endpoint => _host.Services.GetRequiredService<EndpointCapture>().Of(Queue);
 
-        public static async Task<WatchdogFixture> StartAsync(bool restartBus)
+        public bool EndpointFaulted => _host.Services.GetRequiredService<EndpointCapture>().Faulted;
+
+        public static async Task<WatchdogFixture> StartAsync(bool restartEndpoints, string? virtualHost = null)
         {
             var broker = StreamTestBroker.FromEnvironment();
+            var address = virtualHost is null ? broker.Address : broker.AddressOf(virtualHost);
             var queue = $"wd-{Guid.NewGuid():N}";
             var handled = new ConcurrentDictionary<Guid, byte>();
             var options = new ConsumerWatchdogOptions
             {
                 Interval = TimeSpan.FromMilliseconds(200),
                 GracePeriod = TimeSpan.FromSeconds(1),
-                RestartBus = restartBus,
+                RestartEndpoints = restartEndpoints,
             };
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
-            builder.Services.AddConsumerWatchdog(broker.Address, options);
+            builder.Services.AddConsumerWatchdog(address, options);
             builder.Services.AddSingleton<EndpointCapture>();
             builder.Services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<EndpointCapture>());
             builder.Services.AddMassTransit(bus =>
@@ -152,7 +191,7 @@ public sealed class ConsumerWatchdogTests
                 bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
                 bus.UsingRabbitMq((_, rabbit) =>
                 {
-                    rabbit.Host(broker.Address);
+                    rabbit.Host(address);
                     rabbit.ReceiveEndpoint(queue, endpoint => endpoint.Handler<WatchdogPing>(context =>
                     {
                         handled.TryAdd(context.Message.Id, 0);
@@ -162,7 +201,7 @@ public sealed class ConsumerWatchdogTests
             });
             var host = builder.Build();
             await host.StartAsync();
-            return new WatchdogFixture(host, broker, queue, handled, options);
+            return new WatchdogFixture(host, broker, address, queue, handled, options);
         }
 
         public async Task PingAndWaitAsync()
@@ -175,7 +214,7 @@ public sealed class ConsumerWatchdogTests
 
         public async Task<uint> ConsumersAsync()
         {
-            await using var connection = await _broker.ConnectAsync();
+            await using var connection = await _broker.ConnectAsync(_address);
             await using var channel = await connection.CreateChannelAsync();
             return (await channel.QueueDeclarePassiveAsync(Queue)).ConsumerCount;
         }
@@ -198,7 +237,7 @@ public sealed class ConsumerWatchdogTests
         {
             await _host.StopAsync();
             _host.Dispose();
-            await using var connection = await _broker.ConnectAsync();
+            await using var connection = await _broker.ConnectAsync(_address);
             await using var channel = await connection.CreateChannelAsync();
             await channel.QueueDeleteAsync(Queue, ifUnused: false, ifEmpty: false);
             await channel.ExchangeDeleteAsync(Queue, ifUnused: false);
@@ -211,6 +250,8 @@ public sealed class ConsumerWatchdogTests
 
         public IReceiveEndpoint Of(string queue) => _endpoints[queue];
 
+        public volatile bool Faulted;
+
         public Task Ready(ReceiveEndpointReady ready)
         {
             if (HostedQueues.QueueOf(ready.InputAddress) is { } queue)
@@ -222,6 +263,10 @@ public sealed class ConsumerWatchdogTests
 
         public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
 
-        public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
+        Task IReceiveEndpointObserver.Faulted(ReceiveEndpointFaulted faulted)
+        {
+            Faulted = true;
+            return Task.CompletedTask;
+        }
     }
 }

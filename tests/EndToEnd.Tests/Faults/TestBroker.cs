@@ -65,6 +65,20 @@ public sealed class TestBroker
         }
     }
 
+    // Each queue of a virtual host with the number of consumers the broker has on it.
+    public async Task<IReadOnlyDictionary<string, int>> ConsumerCountsAsync(string virtualHost)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in (await CtlAsync("list_queues", "-p", virtualHost, "name", "consumers")).Split('\n'))
+        {
+            var columns = line.Split('\t');
+            if (columns.Length == 2 && int.TryParse(columns[1], out var consumers))
+                counts[columns[0]] = consumers;
+        }
+
+        return counts;
+    }
+
     // What the broker sees of a virtual host, for failure messages: who is connected, and where messages wait.
     public async Task<string> DescribeAsync(string virtualHost) =>
         "connections:\n" + await CtlAsync("list_connections", "-p", virtualHost, "name", "state") +
